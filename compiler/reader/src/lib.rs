@@ -1,0 +1,17 @@
+//! The Gene reader: UTF-8 source text to a sequence of located [`Form`]s.
+//!
+//! The reader owns the lexical syntax of `spec/01-syntax.md` and nothing else:
+//! it knows no runtime values, no heap and no evaluation rules. The bytecode
+//! compiler consumes forms directly; `gene-frontend` converts forms to runtime
+//! values where a program observes them as data (quotes, `$parse`).
+//!
+//! Architecture invariant: the reader never panics. Any byte string yields
+//! forms or a located [`ParseError`].
+
+mod diagnostic;
+mod form;
+mod reader;
+
+pub use diagnostic::{render_diagnostic, LineIndex};
+pub use form::{Form, FormKind, Span};
+pub use reader::{read_all, read_one, ParseError};

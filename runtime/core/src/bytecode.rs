@@ -1,0 +1,291 @@
+//! The instruction set and [`Proto`]s: the one representation both tiers
+//! consume.
+//!
+//! The set is stack based. Locals and parameters live in frame slots
+//! resolved at compile time; a slot whose variable is captured by a closure
+//! holds a heap cell instead (the `*Cell` instructions). The operand-stack
+//! depth at every instruction is statically known, and exception handlers
+//! are a per-Proto table of pc ranges.
+//!
+//! Stack effects are written `[before] → [after]`, top at the right.
+
+use crate::symbol::Symbol;
+use crate::value::Value;
+use std::cell::Cell;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Instr {
+    /// `→ [nil]`
+    Nil,
+    /// `→ [true]`
+    True,
+    /// `→ [false]`
+    False,
+    /// `→ [_]`
+    Placeholder,
+    /// `→ [self]`
+    SelfValue,
+    /// `→ [int]`
+    Int(i32),
+    /// `→ [consts[i]]`
+    Const(u32),
+    /// `[v] →`
+    Pop,
+    /// `[v] → [v v]`
+    Dup,
+    /// `→ [slot]`
+    LoadLocal(u32),
+    /// `[v] → [v]`, slot := v
+    StoreLocal(u32),
+    /// `[v] → [v]`, declares the slot's variable with value v (a `var`).
+    DeclareLocal(u32),
+    /// `→ [cell value]` for a captured variable whose cell is in the slot.
+    LoadCell(u32),
+    /// `[v] → [v]`, cell in the slot := v
+    StoreCell(u32),
+    /// `[v] → [v]`, the slot := a fresh cell holding v (each `var` execution
+    /// is a new binding, so closures made in a loop see their own).
+    DeclareCell(u32),
+    /// `→ [upvalue i]` (a captured variable of the running closure).
+    LoadUpvalue(u32),
+    /// `[v] → [v]`, upvalue i := v
+    StoreUpvalue(u32),
+    /// `→ [value]`: the name in the current namespace chain, then `global`,
+    /// `gene`, `genex`; `UndefinedSymbol` when absent. `cache` indexes the
+    /// Proto's inline caches.
+    LoadName { name: Symbol, cache: u32 },
+    /// `[v] → [v]`: assigns an existing member of the namespace chain.
+    StoreName(Symbol),
+    /// `[v] → [v]`: defines (or replaces) a member of the current namespace.
+    DefineMember(Symbol),
+    /// `[obj] → [obj.name]` (map key, gene prop, member, instance prop).
+    GetMember(Symbol),
+    /// `[coll] → [coll[i]]`, negative from the end, nil when out of range.
+    GetChild(i32),
+    /// `[obj key default] → [value or default]` (the `./` selector).
+    Select,
+    /// `[obj v] → [v]`
+    SetMember(Symbol),
+    /// `[coll v] → [v]`
+    SetChild(i32),
+    /// `[obj key v] → [v]`
+    SetKey,
+    /// `[a b] → [a + b]`, and so on for the binary operators below.
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `[a] → [-a]`
+    Neg,
+    /// `[a] → [!a]`
+    Not,
+    /// `[a] → [a + i]`
+    AddInt(i32),
+    /// `[a] → [a < i]`
+    LtInt(i32),
+    Jump(u32),
+    /// `[c] →`, jump when c is falsy.
+    JumpIfFalse(u32),
+    /// `[c] →`, jump when c is truthy.
+    JumpIfTrue(u32),
+    /// `[c] → [c]` and jump when c is falsy, else `[c] →` (for `&&`).
+    JumpIfFalseKeep(u32),
+    /// `[c] → [c]` and jump when c is truthy, else `[c] →` (for `||`).
+    JumpIfTrueKeep(u32),
+    /// Jump when the slot (or its cell) holds a bound value, i.e. not the
+    /// "missing argument" marker; used to skip default-value code.
+    JumpIfBound { slot: u32, target: u32 },
+    /// `[e1 .. en] → [array]`; explode values are spliced.
+    MakeArray(u32),
+    /// `[e1 .. en] → [set]`
+    MakeSet(u32),
+    /// `[v1 .. vn] → [map]` with keys `key_lists[keys]`.
+    MakeMap { keys: u32 },
+    /// `[type p1 .. pn c1 .. cm] → [gene]`, prop keys `key_lists[keys]`.
+    MakeGene { keys: u32, children: u32 },
+    /// `[start end step] → [range]`
+    MakeRange,
+    /// `[coll] → [explode]` (spread marker)
+    Spread,
+    /// `[v1 .. vn] → [string]`: concatenated display forms.
+    Concat(u32),
+    /// `[v] → [v']`: `$render` of a template.
+    Render,
+    /// `→ [closure]` of `protos[i]`.
+    Closure(u32),
+    /// `[callee a1 .. an] → [result]`
+    Call(u32),
+    /// `[callee p1 .. pk a1 .. an] → [result]`, prop keys `key_lists[keys]`.
+    CallNamed { keys: u32, args: u32 },
+    /// A self tail call: rebinds the running frame's parameters.
+    TailCall(u32),
+    /// `[recv a1 .. an] → [result]`
+    CallMethod { name: Symbol, args: u32 },
+    /// `[recv p1 .. pk a1 .. an] → [result]`
+    CallMethodNamed { name: Symbol, keys: u32, args: u32 },
+    /// `[a1 .. an] → [result]`: the parent class's method `name` on self.
+    CallSuper { name: Symbol, args: u32 },
+    /// `[callee] →` jump when the callee is a macro (its arguments are then
+    /// pushed as data by the code at `target`).
+    JumpIfMacro(u32),
+    /// `[macro a1 .. an] → [result]`: call with unevaluated arguments and
+    /// the caller's frame recorded for `$caller_eval`.
+    CallMacro(u32),
+    /// `[v] →` return v.
+    Return,
+    /// `[coll] →`, iteration state into slots `slot` (collection) and
+    /// `slot + 1` (position).
+    IterInit(u32),
+    /// `→ [element]`, or jump to `exit` when done.
+    IterNext { slot: u32, exit: u32 },
+    /// `→ [key-or-index element]`, or jump to `exit` when done.
+    IterNext2 { slot: u32, exit: u32 },
+    /// `[v] →` throw v.
+    Throw,
+    /// `[v class] → [bool]` instance-of for catch clauses and `case`.
+    IsA,
+    /// `[v pattern-target] →` binds `patterns[i]` (for `match`).
+    Match(u32),
+    /// `→ [ns]` a new namespace member of the current namespace.
+    MakeNamespace(Symbol),
+    /// `[parent] → [class]` (parent nil when none)
+    MakeClass(Symbol),
+    /// `[target] → [target]`: runs `protos[i]` with self and the current
+    /// namespace bound to target (namespace and class bodies).
+    RunBody(u32),
+    /// `[class fn] → [class]`
+    DefineMethod(Symbol),
+    /// `[class a1 .. an] → [instance]`
+    New(u32),
+    /// `[class p1 .. pk a1 .. an] → [instance]`
+    NewNamed { keys: u32, args: u32 },
+    /// `[v] → [future]`: wraps a value, or `[exception] → [failed future]`.
+    MakeFuture { failed: bool },
+    /// `[f1 .. fn] → [value or array]`
+    Await(u32),
+    /// `[code] → [result]`: evaluates data as code in this frame.
+    Eval,
+    /// `[code] → [result]`: evaluates data in the calling macro's caller.
+    CallerEval,
+    /// `[name] → [enum]` and `[enum name value] → [enum]`.
+    MakeEnum(Symbol),
+    EnumAddMember { name: Symbol, value: i64 },
+}
+
+/// One item of a parameter list or `match` pattern (spec 03 §3.8, §3.10).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PatItem {
+    /// A positional binding; `default` ⇒ a missing value leaves the
+    /// "missing" marker for the default code to replace.
+    Bind { slot: u32, default: bool, cell: bool },
+    /// `rest...`
+    Rest { slot: u32, cell: bool },
+    /// `[a b]` nested destructuring
+    Nested(Pattern),
+    /// A quoted literal that must be `==` (match only).
+    Literal(Value),
+    /// `_`
+    Skip,
+    /// `^name` / `^name = d`
+    Named { key: Symbol, slot: u32, default: bool, cell: bool },
+    /// `^rest...`
+    NamedRest { slot: u32, cell: bool },
+    /// `/x` in a method parameter list: assigns self's property.
+    SelfProp(Symbol),
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Pattern {
+    pub items: Vec<PatItem>,
+}
+
+impl Pattern {
+    /// `Some(n)` when the pattern is n plain positional bindings without
+    /// defaults (the fast calling path).
+    pub fn simple_arity(&self) -> Option<u32> {
+        let mut n = 0;
+        for item in &self.items {
+            match item {
+                PatItem::Bind { default: false, .. } => n += 1,
+                _ => return None,
+            }
+        }
+        Some(n)
+    }
+}
+
+/// Where a closure's captured variable comes from when it is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// The cell in the creating frame's slot.
+    Local(u32),
+    /// The creating closure's own upvalue.
+    Upvalue(u32),
+}
+
+/// A try region: an exception thrown at a pc in `start..end` restores the
+/// operand stack to `depth` values above the slots, pushes the exception
+/// and jumps to `target`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handler {
+    pub start: u32,
+    pub end: u32,
+    pub target: u32,
+    pub depth: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtoKind {
+    /// A program, module or eval unit.
+    TopLevel,
+    Function,
+    Block,
+    Macro,
+    Method,
+    /// A namespace or class body.
+    Body,
+}
+
+/// One compiled unit: a program, function, block, macro, method or body.
+#[derive(Debug)]
+pub struct Proto {
+    pub name: Symbol,
+    pub kind: ProtoKind,
+    pub file: &'static str,
+    pub code: Vec<Instr>,
+    /// Source line of each instruction.
+    pub lines: Vec<u32>,
+    pub consts: Vec<Value>,
+    pub key_lists: Vec<Box<[Symbol]>>,
+    pub protos: Vec<&'static Proto>,
+    pub params: Pattern,
+    pub patterns: Vec<Pattern>,
+    pub n_slots: u32,
+    pub captures: Vec<Capture>,
+    pub handlers: Vec<Handler>,
+    pub is_async: bool,
+    /// Inline caches of `LoadName`: (namespace epoch, namespace, value).
+    pub name_caches: Box<[Cell<NameCache>]>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NameCache {
+    pub epoch: u64,
+    pub ns: u64,
+    pub value: u64,
+}
+
+impl Proto {
+    /// The source line of the instruction at `pc`.
+    pub fn line_at(&self, pc: usize) -> u32 {
+        self.lines.get(pc).copied().unwrap_or(0)
+    }
+}

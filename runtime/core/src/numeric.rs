@@ -1,0 +1,303 @@
+//! Arithmetic, comparison and equality (spec 02 §2.3–2.6).
+//!
+//! The VM calls these on the slow path, after its inline small-int checks.
+
+use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::heap::Obj;
+use crate::print::type_name;
+use crate::value::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+}
+
+impl BinOp {
+    fn verb(self) -> &'static str {
+        match self {
+            BinOp::Add => "addition",
+            BinOp::Sub => "subtraction",
+            BinOp::Mul => "multiplication",
+            BinOp::Div => "division",
+            BinOp::Mod => "modulo",
+            BinOp::Pow => "power",
+        }
+    }
+}
+
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+fn num(v: Value) -> Option<Num> {
+    if let Some(f) = v.as_float() {
+        Some(Num::Float(f))
+    } else {
+        v.as_int().map(Num::Int)
+    }
+}
+
+fn overflow(op: BinOp) -> CoreError {
+    CoreError::new(
+        ErrorKind::OverflowError,
+        format!("Integer overflow in {}", op.verb()),
+    )
+}
+
+/// `a op b` for numbers.
+pub fn arith(op: BinOp, a: Value, b: Value) -> CoreResult<Value> {
+    let (x, y) = match (num(a), num(b)) {
+        (Some(x), Some(y)) => (x, y),
+        (None, _) => return Err(unsupported(op, a)),
+        (_, None) => return Err(unsupported(op, b)),
+    };
+    match (x, y) {
+        (Num::Int(x), Num::Int(y)) => int_arith(op, x, y),
+        (Num::Int(x), Num::Float(y)) => Ok(Value::float(float_arith(op, x as f64, y))),
+        (Num::Float(x), Num::Int(y)) => Ok(Value::float(float_arith(op, x, y as f64))),
+        (Num::Float(x), Num::Float(y)) => Ok(Value::float(float_arith(op, x, y))),
+    }
+}
+
+fn unsupported(op: BinOp, v: Value) -> CoreError {
+    CoreError::new(
+        ErrorKind::TypeError,
+        format!(
+            "Unsupported operand for {}: {}",
+            op.verb(),
+            crate::print::repr(v)
+        ),
+    )
+}
+
+fn int_arith(op: BinOp, x: i64, y: i64) -> CoreResult<Value> {
+    let r = match op {
+        BinOp::Add => x.checked_add(y),
+        BinOp::Sub => x.checked_sub(y),
+        BinOp::Mul => x.checked_mul(y),
+        BinOp::Div => return Ok(Value::float(x as f64 / y as f64)),
+        BinOp::Mod => {
+            if y == 0 {
+                return Err(CoreError::new(ErrorKind::DivisionByZero, "Modulo by zero"));
+            }
+            Some(x.wrapping_rem(y))
+        }
+        BinOp::Pow => {
+            if y < 0 {
+                return Ok(Value::float((x as f64).powf(y as f64)));
+            }
+            u32::try_from(y).ok().and_then(|e| x.checked_pow(e)).or(match x {
+                0 | 1 => Some(x),
+                -1 => Some(if y % 2 == 0 { 1 } else { -1 }),
+                _ => None,
+            })
+        }
+    };
+    r.map(Value::int).ok_or_else(|| overflow(op))
+}
+
+fn float_arith(op: BinOp, x: f64, y: f64) -> f64 {
+    match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        BinOp::Mod => x % y,
+        BinOp::Pow => x.powf(y),
+    }
+}
+
+pub fn negate(a: Value) -> CoreResult<Value> {
+    match num(a) {
+        Some(Num::Int(i)) => i
+            .checked_neg()
+            .map(Value::int)
+            .ok_or_else(|| overflow(BinOp::Sub)),
+        Some(Num::Float(f)) => Ok(Value::float(-f)),
+        None => Err(CoreError::new(
+            ErrorKind::TypeError,
+            format!("Unsupported operand for negation: {}", crate::print::repr(a)),
+        )),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn text(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    fn holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Lt => o == Less,
+            CmpOp::Le => o != Greater,
+            CmpOp::Gt => o == Greater,
+            CmpOp::Ge => o != Less,
+        }
+    }
+}
+
+/// `a op b`: numbers across int/float, strings by bytes, chars by code point.
+pub fn compare(op: CmpOp, a: Value, b: Value) -> CoreResult<bool> {
+    let ordering = match (num(a), num(b)) {
+        (Some(Num::Int(x)), Some(Num::Int(y))) => Some(x.cmp(&y)),
+        (Some(x), Some(y)) => {
+            let fx = match x {
+                Num::Int(i) => i as f64,
+                Num::Float(f) => f,
+            };
+            let fy = match y {
+                Num::Int(i) => i as f64,
+                Num::Float(f) => f,
+            };
+            match fx.partial_cmp(&fy) {
+                Some(o) => Some(o),
+                None => return Ok(false),
+            }
+        }
+        _ => match (a.as_str(), b.as_str(), a.as_char(), b.as_char()) {
+            (Some(x), Some(y), _, _) => Some(x.as_bytes().cmp(y.as_bytes())),
+            (_, _, Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => None,
+        },
+    };
+    match ordering {
+        Some(o) => Ok(op.holds(o)),
+        None => Err(CoreError::new(
+            ErrorKind::TypeError,
+            format!(
+                "Cannot compare {} {} {}",
+                type_name(a),
+                op.text(),
+                type_name(b)
+            ),
+        )),
+    }
+}
+
+/// Structural equality (spec 02 §2.6).
+pub fn equals(a: Value, b: Value) -> bool {
+    if a == b {
+        // Identical bits: equal, except NaN.
+        return !a.as_float().is_some_and(f64::is_nan);
+    }
+    if let (Some(x), Some(y)) = (a.as_float(), b.as_float()) {
+        return x == y;
+    }
+    let (Some(x), Some(y)) = (a.obj(), b.obj()) else {
+        return false;
+    };
+    match (x, y) {
+        (Obj::Int(x), Obj::Int(y)) => x == y,
+        (Obj::Str(x), Obj::Str(y)) => x == y,
+        (Obj::ComplexSymbol(x), Obj::ComplexSymbol(y)) => x == y,
+        (Obj::Array(x), Obj::Array(y)) => seq_equal(&x.borrow(), &y.borrow()),
+        (Obj::Set(x), Obj::Set(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && x.iter().all(|e| y.iter().any(|f| equals(*e, *f)))
+        }
+        (Obj::Map(x), Obj::Map(y)) => map_equal(&x.borrow(), &y.borrow()),
+        (Obj::Gene(x), Obj::Gene(y)) => {
+            equals(x.ty.get(), y.ty.get())
+                && map_equal(&x.props.borrow(), &y.props.borrow())
+                && seq_equal(&x.children.borrow(), &y.children.borrow())
+        }
+        (Obj::Range(x), Obj::Range(y)) => x == y,
+        (Obj::Quote(x), Obj::Quote(y)) => equals(*x, *y),
+        _ => false,
+    }
+}
+
+fn seq_equal(x: &[Value], y: &[Value]) -> bool {
+    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equals(*a, *b))
+}
+
+fn map_equal(x: &crate::object::PropMap, y: &crate::object::PropMap) -> bool {
+    x.len() == y.len()
+        && x.iter()
+            .all(|(k, v)| y.get(k).is_some_and(|w| equals(*v, *w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap;
+
+    fn int(i: i64) -> Value {
+        Value::int(i)
+    }
+
+    #[test]
+    fn int_arithmetic_is_checked() {
+        assert_eq!(arith(BinOp::Add, int(2), int(3)).unwrap().as_int(), Some(5));
+        let err = arith(BinOp::Add, int(i64::MAX), int(1)).unwrap_err();
+        assert_eq!(err.message, "Integer overflow in addition");
+        let err = arith(BinOp::Mul, int(i64::MAX), int(2)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OverflowError);
+        assert!(negate(int(i64::MIN)).is_err());
+    }
+
+    #[test]
+    fn division_is_float_and_never_raises() {
+        let d = |a, b| arith(BinOp::Div, int(a), int(b)).unwrap().as_float().unwrap();
+        assert_eq!(d(6, 2), 3.0);
+        assert_eq!(d(1, 0), f64::INFINITY);
+        assert_eq!(d(-1, 0), f64::NEG_INFINITY);
+        assert!(d(0, 0).is_nan());
+    }
+
+    #[test]
+    fn modulo_truncates_and_checks_zero() {
+        assert_eq!(arith(BinOp::Mod, int(-7), int(3)).unwrap().as_int(), Some(-1));
+        let err = arith(BinOp::Mod, int(1), int(0)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::DivisionByZero);
+        let f = arith(BinOp::Mod, int(1), Value::float(0.0)).unwrap();
+        assert!(f.as_float().unwrap().is_nan());
+    }
+
+    #[test]
+    fn power_rules() {
+        assert_eq!(arith(BinOp::Pow, int(2), int(10)).unwrap().as_int(), Some(1024));
+        assert_eq!(arith(BinOp::Pow, int(2), int(-1)).unwrap().as_float(), Some(0.5));
+        assert!(arith(BinOp::Pow, int(2), int(64)).is_err());
+        assert_eq!(arith(BinOp::Pow, int(1), int(1 << 40)).unwrap().as_int(), Some(1));
+    }
+
+    #[test]
+    fn equality_rules() {
+        assert!(!equals(int(1), Value::float(1.0)));
+        assert!(!equals(Value::float(f64::NAN), Value::float(f64::NAN)));
+        assert!(equals(heap::string("abcdefghij"), heap::string("abcdefghij")));
+        let a = heap::array(vec![int(1), heap::string("x")]);
+        let b = heap::array(vec![int(1), heap::string("x")]);
+        assert!(equals(a, b));
+        assert!(equals(int(i64::MAX), int(i64::MAX)));
+    }
+
+    #[test]
+    fn comparison_rules() {
+        assert!(compare(CmpOp::Lt, int(1), Value::float(1.5)).unwrap());
+        assert!(compare(CmpOp::Lt, heap::string("a"), heap::string("b")).unwrap());
+        let err = compare(CmpOp::Lt, heap::string("a"), int(1)).unwrap_err();
+        assert_eq!(err.message, "Cannot compare String < Int");
+    }
+}
