@@ -1,1 +1,63 @@
-fn main() {}
+//! `gene`: the command line. One module per subcommand; [`source`] loads
+//! programs and renders their diagnostics.
+
+mod compile;
+mod eval;
+mod parse;
+mod repl;
+mod run;
+mod source;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "gene",
+    version,
+    about = "Gene: a homoiconic Lisp compiled to native code",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a Gene program (FILE `-` reads the program from stdin)
+    Run(run::Args),
+    /// Evaluate an expression and print its value
+    Eval(eval::Args),
+    /// Start an interactive session
+    Repl,
+    /// Print the forms the reader reads from a file
+    Parse(parse::Args),
+    /// Print the bytecode a file compiles to
+    Compile(compile::Args),
+}
+
+/// Gene programs may recurse deeply through built-ins that call back into
+/// Gene; the interpreter runs on a thread with a large stack.
+const INTERPRETER_STACK: usize = 512 << 20;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let worker = std::thread::Builder::new()
+        .name("gene".into())
+        .stack_size(INTERPRETER_STACK)
+        .spawn(move || match cli.command {
+            Command::Run(args) => run::run(args),
+            Command::Eval(args) => eval::run(args),
+            Command::Repl => repl::run(),
+            Command::Parse(args) => parse::run(args),
+            Command::Compile(args) => compile::run(args),
+        });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: the interpreter thread failed");
+            ExitCode::from(70)
+        }
+    }
+}

@@ -1,1 +1,16 @@
-//! placeholder
+//! `gene-frontend`: forms to [`Proto`]s.
+//!
+//! The bytecode compiler ([`compiler`]) turns the reader's located forms into
+//! Protos of the instruction set defined in `gene-core`; [`quote`] converts
+//! between forms and runtime values (quoted data, `$parse`, `eval`); and
+//! [`disasm`] prints Protos for `gene compile`.
+//!
+//! Architecture invariant: the frontend knows nothing of the interpreter loop
+//! or of LLVM; it produces Protos that both tiers consume unchanged.
+
+pub mod compiler;
+pub mod disasm;
+pub mod quote;
+
+pub use compiler::{compile_program, CompileError, Session};
+pub use gene_core::Proto;

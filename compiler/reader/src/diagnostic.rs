@@ -60,7 +60,12 @@ mod tests {
     #[test]
     fn renders_line_and_caret() {
         let src = "(a)\n  (b c\n";
-        let span = Span { start: 6, end: 7, line: 2, col: 3 };
+        let span = Span {
+            start: 6,
+            end: 7,
+            line: 2,
+            col: 3,
+        };
         assert_eq!(
             render_diagnostic("x.gene", src, span, "EOF while reading list"),
             "x.gene:2:3: error: EOF while reading list\n    (b c\n    ^"

@@ -5,8 +5,10 @@
 //! compiler consumes forms directly; `gene-frontend` converts forms to runtime
 //! values where a program observes them as data (quotes, `$parse`).
 //!
-//! Architecture invariant: the reader never panics. Any byte string yields
-//! forms or a located [`ParseError`].
+//! Architecture invariant: the reader never panics, and its stack use does not
+//! grow with the input. Any byte string yields forms or a located
+//! [`ParseError`]; nesting deeper than [`MAX_NESTING`] is a parse error, so the
+//! passes that recurse over forms stay within a small stack too.
 
 mod diagnostic;
 mod form;
@@ -14,4 +16,4 @@ mod reader;
 
 pub use diagnostic::{render_diagnostic, LineIndex};
 pub use form::{Form, FormKind, Span};
-pub use reader::{read_all, read_one, ParseError};
+pub use reader::{read_all, read_one, ParseError, MAX_NESTING};

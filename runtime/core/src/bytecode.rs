@@ -33,6 +33,10 @@ pub enum Instr {
     Pop,
     /// `[v] → [v v]`
     Dup,
+    /// `[x1 .. xn] →`
+    PopN(u32),
+    /// `[x1 .. xn v] → [v]`
+    Slide(u32),
     /// `→ [slot]`
     LoadLocal(u32),
     /// `[v] → [v]`, slot := v
@@ -53,7 +57,10 @@ pub enum Instr {
     /// `→ [value]`: the name in the current namespace chain, then `global`,
     /// `gene`, `genex`; `UndefinedSymbol` when absent. `cache` indexes the
     /// Proto's inline caches.
-    LoadName { name: Symbol, cache: u32 },
+    LoadName {
+        name: Symbol,
+        cache: u32,
+    },
     /// `[v] → [v]`: assigns an existing member of the namespace chain.
     StoreName(Symbol),
     /// `[v] → [v]`: defines (or replaces) a member of the current namespace.
@@ -102,15 +109,23 @@ pub enum Instr {
     JumpIfTrueKeep(u32),
     /// Jump when the slot (or its cell) holds a bound value, i.e. not the
     /// "missing argument" marker; used to skip default-value code.
-    JumpIfBound { slot: u32, target: u32 },
+    JumpIfBound {
+        slot: u32,
+        target: u32,
+    },
     /// `[e1 .. en] → [array]`; explode values are spliced.
     MakeArray(u32),
     /// `[e1 .. en] → [set]`
     MakeSet(u32),
     /// `[v1 .. vn] → [map]` with keys `key_lists[keys]`.
-    MakeMap { keys: u32 },
+    MakeMap {
+        keys: u32,
+    },
     /// `[type p1 .. pn c1 .. cm] → [gene]`, prop keys `key_lists[keys]`.
-    MakeGene { keys: u32, children: u32 },
+    MakeGene {
+        keys: u32,
+        children: u32,
+    },
     /// `[start end step] → [range]`
     MakeRange,
     /// `[coll] → [explode]` (spread marker)
@@ -124,15 +139,28 @@ pub enum Instr {
     /// `[callee a1 .. an] → [result]`
     Call(u32),
     /// `[callee p1 .. pk a1 .. an] → [result]`, prop keys `key_lists[keys]`.
-    CallNamed { keys: u32, args: u32 },
+    CallNamed {
+        keys: u32,
+        args: u32,
+    },
     /// A self tail call: rebinds the running frame's parameters.
     TailCall(u32),
     /// `[recv a1 .. an] → [result]`
-    CallMethod { name: Symbol, args: u32 },
+    CallMethod {
+        name: Symbol,
+        args: u32,
+    },
     /// `[recv p1 .. pk a1 .. an] → [result]`
-    CallMethodNamed { name: Symbol, keys: u32, args: u32 },
-    /// `[a1 .. an] → [result]`: the parent class's method `name` on self.
-    CallSuper { name: Symbol, args: u32 },
+    CallMethodNamed {
+        name: Symbol,
+        keys: u32,
+        args: u32,
+    },
+    /// `[self a1 .. an] → [result]`: the parent class's method `name`.
+    CallSuper {
+        name: Symbol,
+        args: u32,
+    },
     /// `[callee] →` jump when the callee is a macro (its arguments are then
     /// pushed as data by the code at `target`).
     JumpIfMacro(u32),
@@ -145,13 +173,27 @@ pub enum Instr {
     /// `slot + 1` (position).
     IterInit(u32),
     /// `→ [element]`, or jump to `exit` when done.
-    IterNext { slot: u32, exit: u32 },
+    IterNext {
+        slot: u32,
+        exit: u32,
+    },
     /// `→ [key-or-index element]`, or jump to `exit` when done.
-    IterNext2 { slot: u32, exit: u32 },
+    IterNext2 {
+        slot: u32,
+        exit: u32,
+    },
     /// `[v] →` throw v.
     Throw,
-    /// `[v class] → [bool]` instance-of for catch clauses and `case`.
+    /// `[v class] → [bool]` instance-of for catch clauses.
     IsA,
+    /// `[v pattern] → [bool]` a `case` clause: class ⇒ instance-of, array ⇒
+    /// membership, range ⇒ within, otherwise `==`.
+    CaseMatch,
+    /// Raises an error of `kind` with message `consts[message]`.
+    Raise {
+        kind: crate::ErrorKind,
+        message: u32,
+    },
     /// `[v pattern-target] →` binds `patterns[i]` (for `match`).
     Match(u32),
     /// `→ [ns]` a new namespace member of the current namespace.
@@ -166,9 +208,14 @@ pub enum Instr {
     /// `[class a1 .. an] → [instance]`
     New(u32),
     /// `[class p1 .. pk a1 .. an] → [instance]`
-    NewNamed { keys: u32, args: u32 },
+    NewNamed {
+        keys: u32,
+        args: u32,
+    },
     /// `[v] → [future]`: wraps a value, or `[exception] → [failed future]`.
-    MakeFuture { failed: bool },
+    MakeFuture {
+        failed: bool,
+    },
     /// `[f1 .. fn] → [value or array]`
     Await(u32),
     /// `[code] → [result]`: evaluates data as code in this frame.
@@ -177,7 +224,10 @@ pub enum Instr {
     CallerEval,
     /// `[name] → [enum]` and `[enum name value] → [enum]`.
     MakeEnum(Symbol),
-    EnumAddMember { name: Symbol, value: i64 },
+    EnumAddMember {
+        name: Symbol,
+        value: i64,
+    },
 }
 
 /// One item of a parameter list or `match` pattern (spec 03 §3.8, §3.10).
@@ -185,7 +235,11 @@ pub enum Instr {
 pub enum PatItem {
     /// A positional binding; `default` ⇒ a missing value leaves the
     /// "missing" marker for the default code to replace.
-    Bind { slot: u32, default: bool, cell: bool },
+    Bind {
+        slot: u32,
+        default: bool,
+        cell: bool,
+    },
     /// `rest...`
     Rest { slot: u32, cell: bool },
     /// `[a b]` nested destructuring
@@ -195,7 +249,12 @@ pub enum PatItem {
     /// `_`
     Skip,
     /// `^name` / `^name = d`
-    Named { key: Symbol, slot: u32, default: bool, cell: bool },
+    Named {
+        key: Symbol,
+        slot: u32,
+        default: bool,
+        cell: bool,
+    },
     /// `^rest...`
     NamedRest { slot: u32, cell: bool },
     /// `/x` in a method parameter list: assigns self's property.
@@ -205,21 +264,6 @@ pub enum PatItem {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Pattern {
     pub items: Vec<PatItem>,
-}
-
-impl Pattern {
-    /// `Some(n)` when the pattern is n plain positional bindings without
-    /// defaults (the fast calling path).
-    pub fn simple_arity(&self) -> Option<u32> {
-        let mut n = 0;
-        for item in &self.items {
-            match item {
-                PatItem::Bind { default: false, .. } => n += 1,
-                _ => return None,
-            }
-        }
-        Some(n)
-    }
 }
 
 /// Where a closure's captured variable comes from when it is created.
@@ -272,6 +316,9 @@ pub struct Proto {
     pub captures: Vec<Capture>,
     pub handlers: Vec<Handler>,
     pub is_async: bool,
+    /// `Some(n)` when the parameters are n plain positional bindings (no
+    /// defaults, rest, names or cells): the VM's fast calling path.
+    pub fast_arity: Option<u32>,
     /// Inline caches of `LoadName`: (namespace epoch, namespace, value).
     pub name_caches: Box<[Cell<NameCache>]>,
 }

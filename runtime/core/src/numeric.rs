@@ -92,11 +92,14 @@ fn int_arith(op: BinOp, x: i64, y: i64) -> CoreResult<Value> {
             if y < 0 {
                 return Ok(Value::float((x as f64).powf(y as f64)));
             }
-            u32::try_from(y).ok().and_then(|e| x.checked_pow(e)).or(match x {
-                0 | 1 => Some(x),
-                -1 => Some(if y % 2 == 0 { 1 } else { -1 }),
-                _ => None,
-            })
+            u32::try_from(y)
+                .ok()
+                .and_then(|e| x.checked_pow(e))
+                .or(match x {
+                    0 | 1 => Some(x),
+                    -1 => Some(if y % 2 == 0 { 1 } else { -1 }),
+                    _ => None,
+                })
         }
     };
     r.map(Value::int).ok_or_else(|| overflow(op))
@@ -122,7 +125,10 @@ pub fn negate(a: Value) -> CoreResult<Value> {
         Some(Num::Float(f)) => Ok(Value::float(-f)),
         None => Err(CoreError::new(
             ErrorKind::TypeError,
-            format!("Unsupported operand for negation: {}", crate::print::repr(a)),
+            format!(
+                "Unsupported operand for negation: {}",
+                crate::print::repr(a)
+            ),
         )),
     }
 }
@@ -258,7 +264,12 @@ mod tests {
 
     #[test]
     fn division_is_float_and_never_raises() {
-        let d = |a, b| arith(BinOp::Div, int(a), int(b)).unwrap().as_float().unwrap();
+        let d = |a, b| {
+            arith(BinOp::Div, int(a), int(b))
+                .unwrap()
+                .as_float()
+                .unwrap()
+        };
         assert_eq!(d(6, 2), 3.0);
         assert_eq!(d(1, 0), f64::INFINITY);
         assert_eq!(d(-1, 0), f64::NEG_INFINITY);
@@ -267,7 +278,10 @@ mod tests {
 
     #[test]
     fn modulo_truncates_and_checks_zero() {
-        assert_eq!(arith(BinOp::Mod, int(-7), int(3)).unwrap().as_int(), Some(-1));
+        assert_eq!(
+            arith(BinOp::Mod, int(-7), int(3)).unwrap().as_int(),
+            Some(-1)
+        );
         let err = arith(BinOp::Mod, int(1), int(0)).unwrap_err();
         assert_eq!(err.kind, ErrorKind::DivisionByZero);
         let f = arith(BinOp::Mod, int(1), Value::float(0.0)).unwrap();
@@ -276,17 +290,29 @@ mod tests {
 
     #[test]
     fn power_rules() {
-        assert_eq!(arith(BinOp::Pow, int(2), int(10)).unwrap().as_int(), Some(1024));
-        assert_eq!(arith(BinOp::Pow, int(2), int(-1)).unwrap().as_float(), Some(0.5));
+        assert_eq!(
+            arith(BinOp::Pow, int(2), int(10)).unwrap().as_int(),
+            Some(1024)
+        );
+        assert_eq!(
+            arith(BinOp::Pow, int(2), int(-1)).unwrap().as_float(),
+            Some(0.5)
+        );
         assert!(arith(BinOp::Pow, int(2), int(64)).is_err());
-        assert_eq!(arith(BinOp::Pow, int(1), int(1 << 40)).unwrap().as_int(), Some(1));
+        assert_eq!(
+            arith(BinOp::Pow, int(1), int(1 << 40)).unwrap().as_int(),
+            Some(1)
+        );
     }
 
     #[test]
     fn equality_rules() {
         assert!(!equals(int(1), Value::float(1.0)));
         assert!(!equals(Value::float(f64::NAN), Value::float(f64::NAN)));
-        assert!(equals(heap::string("abcdefghij"), heap::string("abcdefghij")));
+        assert!(equals(
+            heap::string("abcdefghij"),
+            heap::string("abcdefghij")
+        ));
         let a = heap::array(vec![int(1), heap::string("x")]);
         let b = heap::array(vec![int(1), heap::string("x")]);
         assert!(equals(a, b));

@@ -258,7 +258,12 @@ mod tests {
     fn only_nil_and_false_are_falsy() {
         assert!(!Value::NIL.is_truthy());
         assert!(!Value::FALSE.is_truthy());
-        for v in [Value::int(0), Value::float(0.0), Value::TRUE, Value::PLACEHOLDER] {
+        for v in [
+            Value::int(0),
+            Value::float(0.0),
+            Value::TRUE,
+            Value::PLACEHOLDER,
+        ] {
             assert!(v.is_truthy());
         }
     }

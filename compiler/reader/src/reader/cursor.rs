@@ -19,7 +19,13 @@ pub(super) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub(super) fn new(src: &'a str) -> Self {
-        Cursor { src, pos: 0, line: 1, col: 1, after_cr: false }
+        Cursor {
+            src,
+            pos: 0,
+            line: 1,
+            col: 1,
+            after_cr: false,
+        }
     }
 
     /// The unread text.
@@ -70,10 +76,6 @@ impl<'a> Cursor<'a> {
         for _ in 0..n {
             self.bump();
         }
-    }
-
-    pub(super) fn at_end(&self) -> bool {
-        self.pos >= self.src.len()
     }
 
     pub(super) fn line(&self) -> u32 {
@@ -137,8 +139,16 @@ mod tests {
     fn bumping_past_the_end_stays_at_the_end() {
         let mut cur = Cursor::new("ab");
         cur.bump_n(5);
-        assert!(cur.at_end());
         assert_eq!(cur.peek(), None);
-        assert_eq!(cur.span_of_next(), Span { start: 2, end: 2, line: 1, col: 3 });
+        assert_eq!(cur.rest(), "");
+        assert_eq!(
+            cur.span_of_next(),
+            Span {
+                start: 2,
+                end: 2,
+                line: 1,
+                col: 3
+            }
+        );
     }
 }

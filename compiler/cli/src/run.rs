@@ -1,0 +1,32 @@
+//! `gene run FILE [ARGS]`: compile and interpret a program.
+
+use crate::source::{report_uncaught, Source};
+use gene_vm::{Vm, VmOptions};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The program to run (`-` for stdin)
+    file: String,
+    /// Arguments for the program (`$cmd_args`)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let source = match Source::load(&args.file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let proto = match source.compile() {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut vm = Vm::new(VmOptions { args: args.args });
+    let result = vm.run_main(proto);
+    vm.flush();
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(thrown) => report_uncaught(&vm, thrown),
+    }
+}

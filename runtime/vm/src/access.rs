@@ -1,0 +1,244 @@
+//! Member and index access (spec 02 §2.7, 03 §3.15), classes of values and
+//! method lookup.
+
+use crate::errors::VmResult;
+use crate::names::namespace_of;
+use crate::vm::Vm;
+use gene_core::heap::{self, Obj};
+use gene_core::print::{repr, type_name};
+use gene_core::{ErrorKind, Symbol, Value};
+
+/// Resolves a possibly negative index against a length.
+pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
+    let len = len as i64;
+    let i = if i < 0 { i + len } else { i };
+    (0..len).contains(&i).then_some(i as usize)
+}
+
+impl Vm {
+    /// The class of any value.
+    pub fn class_of(&self, v: Value) -> Value {
+        let c = &self.classes;
+        if v.is_float() {
+            return c.float;
+        }
+        if v.is_small_int() {
+            return c.int;
+        }
+        if v.as_char().is_some() {
+            return c.char;
+        }
+        if v.as_symbol().is_some() {
+            return c.symbol;
+        }
+        match v {
+            Value::NIL => return c.nil,
+            Value::TRUE | Value::FALSE => return c.bool,
+            _ => {}
+        }
+        match v.obj() {
+            Some(Obj::Int(_)) => c.int,
+            Some(Obj::Str(_)) => c.string,
+            Some(Obj::ComplexSymbol(_)) => c.complex_symbol,
+            Some(Obj::Array(_)) => c.array,
+            Some(Obj::Map(_)) => c.map,
+            Some(Obj::Set(_)) => c.set,
+            Some(Obj::Gene(_)) => c.gene,
+            Some(Obj::Range(_)) => c.range,
+            Some(Obj::Function(_)) | Some(Obj::Native(_)) | Some(Obj::BoundMethod(_)) => c.function,
+            Some(Obj::Class(_)) => c.class,
+            Some(Obj::Instance(i)) => i.class,
+            Some(Obj::Namespace(_)) => c.namespace,
+            Some(Obj::Future(_)) => c.future,
+            Some(Obj::EnumType(_)) => c.enum_type,
+            Some(Obj::EnumMember(_)) => c.enum_member,
+            _ => c.object,
+        }
+    }
+
+    /// Whether `v`'s class is `class` or inherits from it.
+    pub fn is_instance_of(&self, v: Value, class: Value) -> bool {
+        let mut c = self.class_of(v);
+        for _ in 0..10_000 {
+            if c == class {
+                return true;
+            }
+            match c.obj() {
+                Some(Obj::Class(k)) => c = k.parent.get(),
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The method `name` of `class` or its ancestors.
+    pub fn find_method(&self, class: Value, name: Symbol) -> Option<Value> {
+        let mut c = class;
+        for _ in 0..10_000 {
+            let Some(Obj::Class(k)) = c.obj() else {
+                return None;
+            };
+            if let Some(m) = k.methods.borrow().get(&name) {
+                return Some(*m);
+            }
+            c = k.parent.get();
+        }
+        None
+    }
+
+    /// `obj/name`.
+    pub fn get_member(&self, obj: Value, name: Symbol) -> VmResult {
+        if obj.is_nil() {
+            return Err(self.error(
+                ErrorKind::TypeError,
+                format!("Cannot access member '{name}' on nil value"),
+            ));
+        }
+        Ok(match obj.obj() {
+            Some(Obj::Map(m)) => m.borrow().get(&name).copied().unwrap_or(Value::NIL),
+            Some(Obj::Gene(g)) => g.props.borrow().get(&name).copied().unwrap_or(Value::NIL),
+            Some(Obj::Instance(i)) => i.props.borrow().get(&name).copied().unwrap_or(Value::NIL),
+            Some(Obj::Namespace(_)) | Some(Obj::Class(_)) => namespace_of(obj)
+                .and_then(|ns| ns.get(name))
+                .unwrap_or(Value::NIL),
+            Some(Obj::EnumType(e)) => match e.members.borrow().get(&name) {
+                Some(v) => *v,
+                None => {
+                    return Err(self.error(
+                        ErrorKind::TypeError,
+                        format!("enum {} has no member {name}", e.name),
+                    ))
+                }
+            },
+            _ => Value::NIL,
+        })
+    }
+
+    /// `coll/i`: arrays, gene children, ranges, string characters.
+    pub fn get_child(&self, coll: Value, i: i64) -> VmResult {
+        if coll.is_nil() {
+            return Err(self.error(
+                ErrorKind::TypeError,
+                format!("Cannot access member '{i}' on nil value"),
+            ));
+        }
+        Ok(match coll.obj() {
+            Some(Obj::Array(a)) => {
+                let a = a.borrow();
+                resolve_index(i, a.len()).map_or(Value::NIL, |i| a[i])
+            }
+            Some(Obj::Gene(g)) => {
+                let c = g.children.borrow();
+                resolve_index(i, c.len()).map_or(Value::NIL, |i| c[i])
+            }
+            Some(Obj::Range(r)) => resolve_index(i, r.len().max(0) as usize)
+                .and_then(|i| r.get(i as i64))
+                .map_or(Value::NIL, Value::int),
+            Some(Obj::Str(s)) => {
+                let n = s.chars().count();
+                resolve_index(i, n)
+                    .and_then(|i| s.chars().nth(i))
+                    .map_or(Value::NIL, Value::char)
+            }
+            Some(Obj::Map(_)) | Some(Obj::Instance(_)) | Some(Obj::Namespace(_)) => {
+                self.get_member(coll, Symbol::intern(&i.to_string()))?
+            }
+            _ => Value::NIL,
+        })
+    }
+
+    /// `(obj/name = v)`.
+    pub fn set_member(&mut self, obj: Value, name: Symbol, v: Value) -> VmResult<()> {
+        match obj.obj() {
+            Some(Obj::Map(m)) => {
+                m.borrow_mut().insert(name, v);
+            }
+            Some(Obj::Gene(g)) => {
+                g.props.borrow_mut().insert(name, v);
+            }
+            Some(Obj::Instance(i)) => {
+                i.props.borrow_mut().insert(name, v);
+            }
+            Some(Obj::Namespace(_)) | Some(Obj::Class(_)) => self.define_member(obj, name, v),
+            _ => {
+                return Err(self.error(
+                    ErrorKind::TypeError,
+                    format!(
+                        "Cannot set member '{name}' on {} {}",
+                        type_name(obj),
+                        repr(obj)
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// `(coll/i = v)`: out-of-range writes raise `IndexError`.
+    pub fn set_child(&mut self, coll: Value, i: i64, v: Value) -> VmResult<()> {
+        let out_of_bounds = || format!("Index {i} out of bounds");
+        match coll.obj() {
+            Some(Obj::Array(a)) => {
+                let mut a = a.borrow_mut();
+                match resolve_index(i, a.len()) {
+                    Some(i) => a[i] = v,
+                    None => {
+                        drop(a);
+                        return Err(self.error(ErrorKind::IndexError, out_of_bounds()));
+                    }
+                }
+            }
+            Some(Obj::Gene(g)) => {
+                let mut c = g.children.borrow_mut();
+                match resolve_index(i, c.len()) {
+                    Some(i) => c[i] = v,
+                    None => {
+                        drop(c);
+                        return Err(self.error(ErrorKind::IndexError, out_of_bounds()));
+                    }
+                }
+            }
+            _ => return self.set_member(coll, Symbol::intern(&i.to_string()), v),
+        }
+        Ok(())
+    }
+
+    /// Converts a selector or dynamic key to what it addresses.
+    fn key_of(key: Value) -> Option<Result<i64, Symbol>> {
+        if let Some(i) = key.as_int() {
+            return Some(Ok(i));
+        }
+        if let Some(s) = key.as_symbol() {
+            return Some(Err(s));
+        }
+        key.as_str().map(|s| Err(Symbol::intern(s)))
+    }
+
+    /// `(./ obj key default)`: nil-safe access with a default.
+    pub fn select(&self, obj: Value, key: Value, default: Value) -> VmResult {
+        let found = match (Self::key_of(key), obj.obj()) {
+            (_, None) => Value::NIL,
+            (Some(Ok(i)), Some(_)) => self.get_child(obj, i)?,
+            (Some(Err(name)), Some(Obj::EnumType(e))) => {
+                e.members.borrow().get(&name).copied().unwrap_or(Value::NIL)
+            }
+            (Some(Err(name)), Some(_)) => self.get_member(obj, name)?,
+            (None, _) => Value::NIL,
+        };
+        Ok(if found.is_nil() { default } else { found })
+    }
+
+    /// `(obj ./ key = v)` and `$set`: assigns through a dynamic key.
+    pub fn set_key(&mut self, obj: Value, key: Value, v: Value) -> VmResult<()> {
+        match Self::key_of(key) {
+            Some(Ok(i)) => self.set_child(obj, i, v),
+            Some(Err(name)) => self.set_member(obj, name, v),
+            None => Err(self.error(ErrorKind::TypeError, format!("Invalid key {}", repr(key)))),
+        }
+    }
+
+    /// A new string value.
+    pub fn string(&self, s: impl Into<Box<str>>) -> Value {
+        heap::string(s)
+    }
+}

@@ -1,0 +1,378 @@
+//! The calling convention: how a call sets up a frame or runs a native,
+//! and how arguments are bound to parameters and patterns (spec 03 §3.8,
+//! §3.10).
+//!
+//! Layout: the callee (or receiver) sits in the stack slot just below the
+//! new frame's slot 0; the call's result replaces it. Positional arguments
+//! are pushed above it, so on the fast path they already are slots 0..n.
+
+use crate::errors::VmResult;
+use crate::vm::{Frame, Vm, MAX_FRAMES};
+use gene_core::bytecode::{PatItem, Pattern};
+use gene_core::heap::{self, Obj};
+use gene_core::numeric::equals;
+use gene_core::object::{prop_map, FnKind, Function, PropMap};
+use gene_core::print::{repr, type_name};
+use gene_core::{ErrorKind, Symbol, Value};
+use std::cell::Cell;
+
+/// What a call resolved to.
+pub enum CallOutcome {
+    /// A frame was pushed; the interpreter continues in it.
+    Frame,
+    /// The call finished with this value (natives).
+    Done(Value),
+}
+
+/// How a callee is invoked beyond its arguments.
+#[derive(Clone, Copy)]
+pub struct CallSite {
+    pub self_val: Value,
+    pub returns_self: bool,
+    pub macro_caller: Option<usize>,
+}
+
+impl CallSite {
+    pub fn plain() -> CallSite {
+        CallSite {
+            self_val: Value::NIL,
+            returns_self: false,
+            macro_caller: None,
+        }
+    }
+
+    pub fn method(receiver: Value) -> CallSite {
+        CallSite {
+            self_val: receiver,
+            ..CallSite::plain()
+        }
+    }
+}
+
+/// Splices spread markers: `[1 xs... 4]`.
+pub fn splice(vm: &Vm, items: Vec<Value>) -> VmResult<Vec<Value>> {
+    if !items
+        .iter()
+        .any(|v| matches!(v.obj(), Some(Obj::Explode(_))))
+    {
+        return Ok(items);
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for v in items {
+        match v.obj() {
+            Some(Obj::Explode(inner)) => match inner.obj() {
+                Some(Obj::Array(a)) => out.extend(a.borrow().iter().copied()),
+                Some(Obj::Gene(g)) => out.extend(g.children.borrow().iter().copied()),
+                _ => {
+                    return Err(vm.error(ErrorKind::TypeError, "... can only spread arrays"));
+                }
+            },
+            _ => out.push(v),
+        }
+    }
+    Ok(out)
+}
+
+impl Vm {
+    fn push_frame(&mut self, frame: Frame) -> VmResult<()> {
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(self.error(
+                ErrorKind::StackOverflow,
+                format!("Stack overflow: more than {MAX_FRAMES} nested calls"),
+            ));
+        }
+        self.frames.push(frame);
+        Ok(())
+    }
+
+    /// The fast path: `callee` is a function with plain positional
+    /// parameters and `argc` arguments are on the stack above it.
+    #[inline]
+    pub fn call_fast(
+        &mut self,
+        callee: Value,
+        f: &'static Function,
+        arity: u32,
+        argc: usize,
+    ) -> VmResult<()> {
+        let base = self.stack.len() - argc;
+        let proto = f.proto;
+        self.stack.truncate(base + (arity as usize).min(argc));
+        self.stack.resize(base + proto.n_slots as usize, Value::NIL);
+        let self_val = if f.kind == FnKind::Block {
+            f.self_val
+        } else {
+            Value::NIL
+        };
+        self.push_frame(Frame {
+            proto,
+            closure: callee,
+            pc: 0,
+            base,
+            self_val,
+            ns: f.ns,
+            returns_self: false,
+            macro_caller: None,
+            session: false,
+        })
+    }
+
+    /// The general path: the callee is in stack slot `base - 1`; `args` and
+    /// `props` were already taken off the stack above it.
+    pub fn call_general(
+        &mut self,
+        callee: Value,
+        args: Vec<Value>,
+        props: Option<PropMap>,
+        site: CallSite,
+    ) -> VmResult<CallOutcome> {
+        let args = splice(self, args)?;
+        match callee.obj() {
+            Some(Obj::Function(f)) => {
+                let base = self.stack.len();
+                let proto = f.proto;
+                self.stack.resize(base + proto.n_slots as usize, Value::NIL);
+                let self_val = match f.kind {
+                    FnKind::Block if site.self_val.is_nil() => f.self_val,
+                    _ => site.self_val,
+                };
+                let empty = prop_map();
+                self.bind_pattern(
+                    &proto.params,
+                    base,
+                    &args,
+                    props.as_ref().unwrap_or(&empty),
+                    self_val,
+                )?;
+                self.push_frame(Frame {
+                    proto,
+                    closure: callee,
+                    pc: 0,
+                    base,
+                    self_val,
+                    ns: f.ns,
+                    returns_self: site.returns_self,
+                    macro_caller: site.macro_caller,
+                    session: false,
+                })?;
+                Ok(CallOutcome::Frame)
+            }
+            Some(Obj::Native(n)) => {
+                let entry = self.natives[n.id as usize].func;
+                self.native_depth += 1;
+                let r = entry(self, site.self_val, &args, props.as_ref());
+                self.native_depth -= 1;
+                Ok(CallOutcome::Done(r?))
+            }
+            Some(Obj::BoundMethod(b)) => {
+                let site = CallSite::method(b.receiver);
+                self.call_general(b.method, args, props, site)
+            }
+            Some(Obj::Instance(_)) => {
+                let call = self.find_method(self.class_of(callee), Symbol::intern("call"));
+                match call {
+                    Some(m) => self.call_general(m, args, props, CallSite::method(callee)),
+                    None => Err(self.not_callable(callee)),
+                }
+            }
+            _ => Err(self.not_callable(callee)),
+        }
+    }
+
+    pub fn not_callable(&self, v: Value) -> Value {
+        self.error(
+            ErrorKind::NotCallable,
+            format!("{} is not callable", type_name(v)),
+        )
+    }
+
+    /// Calls `callee` from Rust (built-ins calling back into Gene) and runs
+    /// it to completion.
+    pub fn call_value(&mut self, callee: Value, args: &[Value]) -> VmResult {
+        self.call_with(callee, args.to_vec(), None, CallSite::plain())
+    }
+
+    pub fn call_with(
+        &mut self,
+        callee: Value,
+        args: Vec<Value>,
+        props: Option<PropMap>,
+        site: CallSite,
+    ) -> VmResult {
+        if self.native_depth >= crate::vm::MAX_NATIVE_DEPTH {
+            return Err(self.error(
+                ErrorKind::StackOverflow,
+                "Stack overflow: built-ins calling back into Gene nested too deeply",
+            ));
+        }
+        let depth = self.stack.len();
+        self.stack.push(callee);
+        match self.call_general(callee, args, props, site) {
+            Ok(CallOutcome::Frame) => {
+                self.native_depth += 1;
+                let r = self.execute();
+                self.native_depth -= 1;
+                self.stack.truncate(depth);
+                r
+            }
+            Ok(CallOutcome::Done(v)) => {
+                self.stack.truncate(depth);
+                Ok(v)
+            }
+            Err(e) => {
+                self.stack.truncate(depth);
+                Err(e)
+            }
+        }
+    }
+
+    /// Calls method `name` of `receiver` from Rust.
+    pub fn call_method(&mut self, receiver: Value, name: Symbol, args: &[Value]) -> VmResult {
+        let method = self.find_method(self.class_of(receiver), name);
+        match method {
+            Some(m) => self.call_with(m, args.to_vec(), None, CallSite::method(receiver)),
+            None => Err(self.no_method(receiver, name)),
+        }
+    }
+
+    pub fn no_method(&self, receiver: Value, name: Symbol) -> Value {
+        self.error(
+            ErrorKind::NoMethodError,
+            format!("Method {name} not found on {}", type_name(receiver)),
+        )
+    }
+
+    /// Binds `pattern` to positional `args` and `props`, writing the frame
+    /// slots at `base`. A missing value of an item with a default is left
+    /// as the "missing" marker (void) for the default code to replace.
+    pub fn bind_pattern(
+        &mut self,
+        pattern: &Pattern,
+        base: usize,
+        args: &[Value],
+        props: &PropMap,
+        self_val: Value,
+    ) -> VmResult<()> {
+        let items = &pattern.items;
+        let positional_after = |from: usize| {
+            items[from..]
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        i,
+                        PatItem::Bind { .. }
+                            | PatItem::Nested(_)
+                            | PatItem::Literal(_)
+                            | PatItem::Skip
+                            | PatItem::SelfProp(_)
+                    )
+                })
+                .count()
+        };
+        let mut pos = 0;
+        for (k, item) in items.iter().enumerate() {
+            match item {
+                PatItem::Bind {
+                    slot,
+                    default,
+                    cell,
+                } => {
+                    let v = match args.get(pos) {
+                        Some(&v) if !(*default && v == Value::PLACEHOLDER) => v,
+                        _ if *default => Value::VOID,
+                        _ => Value::NIL,
+                    };
+                    pos += 1;
+                    self.store_slot(base, *slot, v, *cell);
+                }
+                PatItem::Rest { slot, cell } => {
+                    let rest = &args[pos.min(args.len())..];
+                    let take = match items[k + 1..].iter().find_map(|i| match i {
+                        PatItem::Literal(l) => Some(*l),
+                        _ => None,
+                    }) {
+                        Some(stop) => rest
+                            .iter()
+                            .position(|v| equals(*v, stop))
+                            .unwrap_or(rest.len()),
+                        None => rest.len().saturating_sub(positional_after(k + 1)),
+                    };
+                    let collected = heap::array(rest[..take].to_vec());
+                    pos += take;
+                    self.store_slot(base, *slot, collected, *cell);
+                }
+                PatItem::Nested(inner) => {
+                    let v = args.get(pos).copied().unwrap_or(Value::NIL);
+                    pos += 1;
+                    let (elems, inner_props) = destructure(v);
+                    self.bind_pattern(inner, base, &elems, &inner_props, self_val)?;
+                }
+                PatItem::Literal(expected) => {
+                    let v = args.get(pos).copied().unwrap_or(Value::NIL);
+                    pos += 1;
+                    if !equals(v, *expected) {
+                        return Err(self.error(
+                            ErrorKind::MatchError,
+                            format!("expected {} but got {}", repr(*expected), repr(v)),
+                        ));
+                    }
+                }
+                PatItem::Skip => pos += 1,
+                PatItem::Named {
+                    key,
+                    slot,
+                    default,
+                    cell,
+                } => {
+                    let v = match props.get(key) {
+                        Some(&v) => v,
+                        None if *default => Value::VOID,
+                        None => Value::NIL,
+                    };
+                    self.store_slot(base, *slot, v, *cell);
+                }
+                PatItem::NamedRest { slot, cell } => {
+                    let named: Vec<Symbol> = items
+                        .iter()
+                        .filter_map(|i| match i {
+                            PatItem::Named { key, .. } => Some(*key),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut rest = prop_map();
+                    for (k, v) in props {
+                        if !named.contains(k) {
+                            rest.insert(*k, *v);
+                        }
+                    }
+                    self.store_slot(base, *slot, heap::map(rest), *cell);
+                }
+                PatItem::SelfProp(key) => {
+                    let v = args.get(pos).copied().unwrap_or(Value::NIL);
+                    pos += 1;
+                    self.set_member(self_val, *key, v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn store_slot(&mut self, base: usize, slot: u32, v: Value, cell: bool) {
+        let v = if cell {
+            heap::alloc(Obj::Cell(Cell::new(v)))
+        } else {
+            v
+        };
+        self.stack[base + slot as usize] = v;
+    }
+}
+
+/// The positional elements and properties a pattern sees in a value.
+pub fn destructure(v: Value) -> (Vec<Value>, PropMap) {
+    match v.obj() {
+        Some(Obj::Array(a)) => (a.borrow().clone(), prop_map()),
+        Some(Obj::Gene(g)) => (g.children.borrow().clone(), g.props.borrow().clone()),
+        Some(Obj::Map(m)) => (Vec::new(), m.borrow().clone()),
+        _ => (vec![v], prop_map()),
+    }
+}

@@ -1,0 +1,61 @@
+//! Gene exceptions raised by the runtime itself (spec 04 §4.5), and how an
+//! uncaught one is reported.
+
+use crate::vm::Vm;
+use gene_core::heap::{self, Obj};
+use gene_core::object::{prop_map, Instance};
+use gene_core::print::repr;
+use gene_core::{CoreError, ErrorKind, Symbol, Value};
+use std::cell::RefCell;
+
+/// A computation that may throw: `Err` holds the thrown Gene value.
+pub type VmResult<T = Value> = Result<T, Value>;
+
+impl Vm {
+    /// A new instance of the built-in error class `kind` with `message`.
+    pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Value {
+        let class = self.error_classes[kind as usize];
+        self.make_exception(class, message.into())
+    }
+
+    pub fn make_exception(&self, class: Value, message: String) -> Value {
+        let mut props = prop_map();
+        props.insert(Symbol::intern("message"), heap::string(message));
+        heap::alloc(Obj::Instance(Instance {
+            class,
+            props: RefCell::new(props),
+        }))
+    }
+
+    /// Converts a core error into the matching Gene exception.
+    pub fn raise(&self, e: CoreError) -> Value {
+        self.error(e.kind, e.message)
+    }
+
+    /// The `message` property of an exception instance.
+    pub fn exception_message(&self, v: Value) -> Option<String> {
+        match v.obj() {
+            Some(Obj::Instance(i)) if self.is_instance_of(v, self.classes.exception) => Some(
+                i.props
+                    .borrow()
+                    .get(&Symbol::intern("message"))
+                    .map(|m| gene_core::print::display(*m))
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// `Error: <Class>: <message>` for exceptions, `Error: <repr>` for other
+    /// thrown values (spec 04 §4.5).
+    pub fn describe_uncaught(&self, thrown: Value) -> String {
+        match self.exception_message(thrown) {
+            Some(message) => format!(
+                "Error: {}: {}",
+                gene_core::print::type_name(thrown),
+                message
+            ),
+            None => format!("Error: {}", repr(thrown)),
+        }
+    }
+}

@@ -1,0 +1,1103 @@
+//! The interpreter loop: one `match` over [`Instr`], top to bottom.
+//!
+//! Hot instructions (locals, small-int arithmetic and comparisons, jumps,
+//! calls of plain functions) are handled inline; everything else calls out
+//! to a named helper. A thrown value unwinds frame by frame through each
+//! Proto's handler table.
+
+use crate::call::{destructure, CallOutcome, CallSite};
+use crate::errors::VmResult;
+use crate::vm::{new_class, new_namespace, Frame, Vm};
+use gene_core::bytecode::{Instr, Proto, ProtoKind};
+use gene_core::heap::{self, Obj};
+use gene_core::numeric::{self, arith, compare, equals, BinOp, CmpOp};
+use gene_core::object::{
+    prop_map, EnumMember, EnumType, FnKind, Function, Future, FutureState, Instance, PropMap,
+};
+use gene_core::print::{display, write_display};
+use gene_core::{ErrorKind, Symbol, Value};
+use std::cell::{Cell, RefCell};
+
+/// What unwinding a thrown value found.
+enum Unwound {
+    /// A handler in a running frame took it; continue there.
+    Handled,
+    /// The entry frame finished (an async function turned it into a
+    /// failed future).
+    Returned(Value),
+}
+
+impl Vm {
+    #[inline(always)]
+    fn pop(&mut self) -> Value {
+        self.stack.pop().unwrap_or(Value::NIL)
+    }
+
+    #[inline(always)]
+    fn top(&self) -> Value {
+        self.stack.last().copied().unwrap_or(Value::NIL)
+    }
+
+    /// Runs the top frame (and everything it calls) until it returns, and
+    /// returns its value, leaving the stack as it was below the frame's
+    /// callee slot.
+    pub fn execute(&mut self) -> VmResult {
+        let stop = self.frames.len() - 1;
+        loop {
+            match self.run(stop) {
+                Ok(v) => return Ok(v),
+                Err(thrown) => match self.unwind(thrown, stop)? {
+                    Unwound::Handled => continue,
+                    Unwound::Returned(v) => return Ok(v),
+                },
+            }
+        }
+    }
+
+    /// Finds the handler for `thrown`, popping frames down to `stop`.
+    fn unwind(&mut self, thrown: Value, stop: usize) -> VmResult<Unwound> {
+        loop {
+            let Some(frame) = self.frames.last_mut() else {
+                return Err(thrown);
+            };
+            let pc = frame.pc.saturating_sub(1) as u32;
+            let proto = frame.proto;
+            if let Some(h) = proto.handlers.iter().find(|h| h.start <= pc && pc < h.end) {
+                frame.pc = h.target as usize;
+                self.trace.clear();
+                let keep = frame.base + proto.n_slots as usize + h.depth as usize;
+                self.stack.truncate(keep);
+                self.stack.resize(keep, Value::NIL);
+                self.stack.push(thrown);
+                self.current_exception = thrown;
+                return Ok(Unwound::Handled);
+            }
+            let frame = self.frames.pop().expect("checked above");
+            self.trace.push((
+                frame.proto.name,
+                frame.proto.file,
+                frame.proto.line_at(pc as usize),
+            ));
+            self.stack.truncate(frame.base);
+            if frame.proto.is_async {
+                let failed = new_future(FutureState::Failure, thrown);
+                if let Some(slot) = self.stack.last_mut() {
+                    *slot = failed;
+                }
+                if self.frames.len() == stop {
+                    self.stack.pop();
+                    return Ok(Unwound::Returned(failed));
+                }
+                return Ok(Unwound::Handled);
+            }
+            self.stack.pop();
+            if self.frames.len() == stop {
+                return Err(thrown);
+            }
+        }
+    }
+
+    /// The interpreter loop proper.
+    fn run(&mut self, stop: usize) -> VmResult {
+        let mut fi = self.frames.len() - 1;
+        let mut frame: Frame = self.frames[fi];
+        let mut code: &'static [Instr] = &frame.proto.code;
+        let mut pc = frame.pc;
+        let mut base = frame.base;
+
+        macro_rules! reload {
+            () => {{
+                fi = self.frames.len() - 1;
+                frame = self.frames[fi];
+                code = &frame.proto.code;
+                pc = frame.pc;
+                base = frame.base;
+            }};
+        }
+        macro_rules! save_pc {
+            () => {
+                self.frames[fi].pc = pc;
+            };
+        }
+        macro_rules! throw {
+            ($e:expr) => {{
+                save_pc!();
+                return Err($e);
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => throw!(e),
+                }
+            };
+        }
+        macro_rules! core {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => throw!(self.raise(e)),
+                }
+            };
+        }
+
+        loop {
+            let Some(&instr) = code.get(pc) else {
+                throw!(self.error(ErrorKind::ControlFlowError, "ran past the end of the code"));
+            };
+            pc += 1;
+            match instr {
+                Instr::Nil => self.stack.push(Value::NIL),
+                Instr::True => self.stack.push(Value::TRUE),
+                Instr::False => self.stack.push(Value::FALSE),
+                Instr::Placeholder => self.stack.push(Value::PLACEHOLDER),
+                Instr::SelfValue => self.stack.push(frame.self_val),
+                Instr::Int(i) => self.stack.push(Value::small_int(i as i64)),
+                Instr::Const(i) => self.stack.push(frame.proto.consts[i as usize]),
+                Instr::Pop => {
+                    self.stack.pop();
+                }
+                Instr::PopN(n) => {
+                    let len = self.stack.len();
+                    self.stack.truncate(len.saturating_sub(n as usize));
+                }
+                Instr::Slide(n) => {
+                    let v = self.pop();
+                    let len = self.stack.len();
+                    self.stack.truncate(len.saturating_sub(n as usize));
+                    self.stack.push(v);
+                }
+                Instr::Dup => {
+                    let v = self.top();
+                    self.stack.push(v);
+                }
+                Instr::LoadLocal(s) => {
+                    let v = self.stack[base + s as usize];
+                    self.stack.push(v);
+                }
+                Instr::StoreLocal(s) | Instr::DeclareLocal(s) => {
+                    let v = self.top();
+                    self.stack[base + s as usize] = v;
+                }
+                Instr::LoadCell(s) => {
+                    let v = cell_get(self.stack[base + s as usize]);
+                    self.stack.push(v);
+                }
+                Instr::StoreCell(s) => {
+                    let v = self.top();
+                    let slot = &mut self.stack[base + s as usize];
+                    match slot.obj() {
+                        Some(Obj::Cell(c)) => c.set(v),
+                        _ => *slot = new_cell(v),
+                    }
+                }
+                Instr::DeclareCell(s) => {
+                    let v = self.top();
+                    self.stack[base + s as usize] = new_cell(v);
+                }
+                Instr::LoadUpvalue(i) => {
+                    let v = match frame.closure.obj() {
+                        Some(Obj::Function(f)) => cell_get(f.upvalues[i as usize]),
+                        _ => Value::NIL,
+                    };
+                    self.stack.push(v);
+                }
+                Instr::StoreUpvalue(i) => {
+                    let v = self.top();
+                    if let Some(Obj::Function(f)) = frame.closure.obj() {
+                        if let Some(Obj::Cell(c)) = f.upvalues[i as usize].obj() {
+                            c.set(v);
+                        }
+                    }
+                }
+                Instr::LoadName { name, cache } => {
+                    let cache = &frame.proto.name_caches[cache as usize];
+                    let v = tri!(self.load_name(frame.ns, name, cache));
+                    self.stack.push(v);
+                }
+                Instr::StoreName(name) => {
+                    let v = self.top();
+                    tri!(self.store_name(frame.ns, name, v));
+                }
+                Instr::DefineMember(name) => {
+                    let v = self.top();
+                    self.define_member(frame.ns, name, v);
+                }
+                Instr::GetMember(name) => {
+                    let obj = self.pop();
+                    let v = tri!(self.get_member(obj, name));
+                    self.stack.push(v);
+                }
+                Instr::GetChild(i) => {
+                    let obj = self.pop();
+                    let v = tri!(self.get_child(obj, i as i64));
+                    self.stack.push(v);
+                }
+                Instr::Select => {
+                    let default = self.pop();
+                    let key = self.pop();
+                    let obj = self.pop();
+                    let v = tri!(self.select(obj, key, default));
+                    self.stack.push(v);
+                }
+                Instr::SetMember(name) => {
+                    let v = self.pop();
+                    let obj = self.pop();
+                    tri!(self.set_member(obj, name, v));
+                    self.stack.push(v);
+                }
+                Instr::SetChild(i) => {
+                    let v = self.pop();
+                    let obj = self.pop();
+                    tri!(self.set_child(obj, i as i64, v));
+                    self.stack.push(v);
+                }
+                Instr::SetKey => {
+                    let v = self.pop();
+                    let key = self.pop();
+                    let obj = self.pop();
+                    tri!(self.set_key(obj, key, v));
+                    self.stack.push(v);
+                }
+                Instr::Add => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = match (a.as_small_int(), b.as_small_int()) {
+                        (Some(x), Some(y)) => Value::int(x + y),
+                        _ => match (a.as_float(), b.as_float()) {
+                            (Some(x), Some(y)) => Value::float(x + y),
+                            _ => core!(arith(BinOp::Add, a, b)),
+                        },
+                    };
+                    self.stack.push(r);
+                }
+                Instr::Sub => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = match (a.as_small_int(), b.as_small_int()) {
+                        (Some(x), Some(y)) => Value::int(x - y),
+                        _ => match (a.as_float(), b.as_float()) {
+                            (Some(x), Some(y)) => Value::float(x - y),
+                            _ => core!(arith(BinOp::Sub, a, b)),
+                        },
+                    };
+                    self.stack.push(r);
+                }
+                Instr::Mul => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = match (a.as_small_int(), b.as_small_int()) {
+                        (Some(x), Some(y)) => match x.checked_mul(y) {
+                            Some(p) => Value::int(p),
+                            None => core!(arith(BinOp::Mul, a, b)),
+                        },
+                        _ => match (a.as_float(), b.as_float()) {
+                            (Some(x), Some(y)) => Value::float(x * y),
+                            _ => core!(arith(BinOp::Mul, a, b)),
+                        },
+                    };
+                    self.stack.push(r);
+                }
+                Instr::Div => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = core!(arith(BinOp::Div, a, b));
+                    self.stack.push(r);
+                }
+                Instr::Mod => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = match (a.as_small_int(), b.as_small_int()) {
+                        (Some(x), Some(y)) if y != 0 => Value::int(x % y),
+                        _ => core!(arith(BinOp::Mod, a, b)),
+                    };
+                    self.stack.push(r);
+                }
+                Instr::Pow => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = core!(arith(BinOp::Pow, a, b));
+                    self.stack.push(r);
+                }
+                Instr::Neg => {
+                    let a = self.pop();
+                    let r = core!(numeric::negate(a));
+                    self.stack.push(r);
+                }
+                Instr::Not => {
+                    let a = self.pop();
+                    self.stack.push(Value::bool(!a.is_truthy()));
+                }
+                Instr::Eq | Instr::Ne => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let eq = equals(a, b);
+                    self.stack
+                        .push(Value::bool(if instr == Instr::Eq { eq } else { !eq }));
+                }
+                Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = match (a.as_small_int(), b.as_small_int()) {
+                        (Some(x), Some(y)) => match instr {
+                            Instr::Lt => x < y,
+                            Instr::Le => x <= y,
+                            Instr::Gt => x > y,
+                            _ => x >= y,
+                        },
+                        _ => {
+                            let op = match instr {
+                                Instr::Lt => CmpOp::Lt,
+                                Instr::Le => CmpOp::Le,
+                                Instr::Gt => CmpOp::Gt,
+                                _ => CmpOp::Ge,
+                            };
+                            core!(compare(op, a, b))
+                        }
+                    };
+                    self.stack.push(Value::bool(r));
+                }
+                Instr::AddInt(i) => {
+                    let a = self.pop();
+                    let r = match a.as_small_int() {
+                        Some(x) => Value::int(x + i as i64),
+                        None => core!(arith(BinOp::Add, a, Value::small_int(i as i64))),
+                    };
+                    self.stack.push(r);
+                }
+                Instr::LtInt(i) => {
+                    let a = self.pop();
+                    let r = match a.as_small_int() {
+                        Some(x) => x < i as i64,
+                        None => core!(compare(CmpOp::Lt, a, Value::small_int(i as i64))),
+                    };
+                    self.stack.push(Value::bool(r));
+                }
+                Instr::Jump(t) => pc = t as usize,
+                Instr::JumpIfFalse(t) => {
+                    if !self.pop().is_truthy() {
+                        pc = t as usize;
+                    }
+                }
+                Instr::JumpIfTrue(t) => {
+                    if self.pop().is_truthy() {
+                        pc = t as usize;
+                    }
+                }
+                Instr::JumpIfFalseKeep(t) => {
+                    if self.top().is_truthy() {
+                        self.stack.pop();
+                    } else {
+                        pc = t as usize;
+                    }
+                }
+                Instr::JumpIfTrueKeep(t) => {
+                    if self.top().is_truthy() {
+                        pc = t as usize;
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Instr::JumpIfBound { slot, target } => {
+                    if cell_get(self.stack[base + slot as usize]) != Value::VOID {
+                        pc = target as usize;
+                    }
+                }
+                Instr::MakeArray(n) => {
+                    let items = self.take(n as usize);
+                    let items = tri!(crate::call::splice(self, items));
+                    self.stack.push(heap::array(items));
+                }
+                Instr::MakeSet(n) => {
+                    let items = self.take(n as usize);
+                    let items = tri!(crate::call::splice(self, items));
+                    let mut unique: Vec<Value> = Vec::with_capacity(items.len());
+                    for v in items {
+                        if !unique.iter().any(|u| equals(*u, v)) {
+                            unique.push(v);
+                        }
+                    }
+                    self.stack.push(heap::alloc(Obj::Set(RefCell::new(unique))));
+                }
+                Instr::MakeMap { keys } => {
+                    let keys = &frame.proto.key_lists[keys as usize];
+                    let values = self.take(keys.len());
+                    let map: PropMap = keys.iter().copied().zip(values).collect();
+                    self.stack.push(heap::map(map));
+                }
+                Instr::MakeGene { keys, children } => {
+                    let keys = &frame.proto.key_lists[keys as usize];
+                    let kids = self.take(children as usize);
+                    let kids = tri!(crate::call::splice(self, kids));
+                    let values = self.take(keys.len());
+                    let ty = self.pop();
+                    let props: PropMap = keys.iter().copied().zip(values).collect();
+                    self.stack.push(gene_frontend::quote::gene(ty, props, kids));
+                }
+                Instr::MakeRange => {
+                    let step = self.pop();
+                    let end = self.pop();
+                    let start = self.pop();
+                    let r = tri!(self.make_range(start, end, step));
+                    self.stack.push(r);
+                }
+                Instr::Spread => {
+                    let v = self.pop();
+                    self.stack.push(heap::alloc(Obj::Explode(v)));
+                }
+                Instr::Concat(n) => {
+                    let parts = self.take(n as usize);
+                    let mut s = String::new();
+                    for p in parts {
+                        write_display(&mut s, p);
+                    }
+                    self.stack.push(heap::string(s));
+                }
+                Instr::Render => {
+                    let tpl = self.pop();
+                    save_pc!();
+                    let v = tri!(self.render(tpl, fi));
+                    self.stack.push(v);
+                }
+                Instr::Closure(i) => {
+                    let proto = frame.proto.protos[i as usize];
+                    let f = self.make_closure(proto, &frame);
+                    self.stack.push(f);
+                }
+                Instr::Call(n) => {
+                    let callee = self.stack[self.stack.len() - n as usize - 1];
+                    save_pc!();
+                    if let Some(Obj::Function(f)) = callee.obj() {
+                        if let Some(arity) = f.proto.fast_arity {
+                            tri!(self.call_fast(callee, f, arity, n as usize));
+                            reload!();
+                            continue;
+                        }
+                    }
+                    let args = self.take(n as usize);
+                    match tri!(self.call_general(callee, args, None, CallSite::plain())) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::TailCall(n) => {
+                    let n = n as usize;
+                    let callee = self.stack[self.stack.len() - n - 1];
+                    save_pc!();
+                    if callee == frame.closure && frame.proto.fast_arity.is_some() {
+                        let arity = frame.proto.fast_arity.unwrap_or(0) as usize;
+                        let args_at = self.stack.len() - n;
+                        for i in 0..arity {
+                            self.stack[base + i] = if i < n {
+                                self.stack[args_at + i]
+                            } else {
+                                Value::NIL
+                            };
+                        }
+                        self.stack.truncate(base + frame.proto.n_slots as usize);
+                        self.stack
+                            .resize(base + frame.proto.n_slots as usize, Value::NIL);
+                        pc = 0;
+                        continue;
+                    }
+                    if let Some(Obj::Function(f)) = callee.obj() {
+                        if let Some(arity) = f.proto.fast_arity {
+                            tri!(self.call_fast(callee, f, arity, n));
+                            reload!();
+                            continue;
+                        }
+                    }
+                    let args = self.take(n);
+                    match tri!(self.call_general(callee, args, None, CallSite::plain())) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::CallNamed { keys, args } => {
+                    save_pc!();
+                    let (args, props) = self.take_call_args(frame.proto, keys, args);
+                    let callee = self.pop();
+                    self.stack.push(callee);
+                    match tri!(self.call_general(callee, args, Some(props), CallSite::plain())) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::CallMethod { name, args } => {
+                    save_pc!();
+                    let n = args as usize;
+                    let receiver = self.stack[self.stack.len() - n - 1];
+                    let args = self.take(n);
+                    match tri!(self.invoke_method(receiver, name, args, None)) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::CallMethodNamed { name, keys, args } => {
+                    save_pc!();
+                    let (args, props) = self.take_call_args(frame.proto, keys, args);
+                    let receiver = self.top();
+                    match tri!(self.invoke_method(receiver, name, args, Some(props))) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::CallSuper { name, args } => {
+                    save_pc!();
+                    let n = args as usize;
+                    let receiver = self.stack[self.stack.len() - n - 1];
+                    let args = self.take(n);
+                    let owner = match frame.closure.obj() {
+                        Some(Obj::Function(f)) => f.owner.get(),
+                        _ => Value::NIL,
+                    };
+                    let parent = match owner.obj() {
+                        Some(Obj::Class(c)) => c.parent.get(),
+                        _ => Value::NIL,
+                    };
+                    let Some(method) = self.find_method(parent, name) else {
+                        throw!(self.no_method(receiver, name));
+                    };
+                    match tri!(self.call_general(method, args, None, CallSite::method(receiver))) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::JumpIfMacro(t) => {
+                    if let Some(Obj::Function(f)) = self.top().obj() {
+                        if f.kind == FnKind::Macro {
+                            pc = t as usize;
+                        }
+                    }
+                }
+                Instr::CallMacro(n) => {
+                    save_pc!();
+                    let args = self.take(n as usize);
+                    let callee = self.top();
+                    let site = CallSite {
+                        macro_caller: Some(fi),
+                        ..CallSite::plain()
+                    };
+                    match tri!(self.call_general(callee, args, None, site)) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::Return => {
+                    let mut v = self.pop();
+                    let done = self.frames.pop().expect("a frame is running");
+                    if done.returns_self {
+                        v = done.self_val;
+                    }
+                    if done.proto.is_async {
+                        v = new_future(FutureState::Success, v);
+                    }
+                    if done.session {
+                        if let Some(saved) = &mut self.session_slots {
+                            saved.clear();
+                            saved.extend_from_slice(&self.stack[done.base..]);
+                        }
+                    }
+                    self.stack.truncate(done.base);
+                    if self.frames.len() == stop {
+                        self.stack.pop();
+                        return Ok(v);
+                    }
+                    self.set_top(v);
+                    reload!();
+                }
+                Instr::IterInit(s) => {
+                    let coll = self.pop();
+                    let coll = tri!(self.iteration_source(coll));
+                    self.stack[base + s as usize] = coll;
+                    self.stack[base + s as usize + 1] = Value::small_int(0);
+                }
+                Instr::IterNext { slot, exit } => {
+                    let s = base + slot as usize;
+                    let i = self.stack[s + 1].as_small_int().unwrap_or(0);
+                    match iter_item(self.stack[s], i) {
+                        Some((_, v)) => {
+                            self.stack[s + 1] = Value::small_int(i + 1);
+                            self.stack.push(v);
+                        }
+                        None => pc = exit as usize,
+                    }
+                }
+                Instr::IterNext2 { slot, exit } => {
+                    let s = base + slot as usize;
+                    let i = self.stack[s + 1].as_small_int().unwrap_or(0);
+                    match iter_item(self.stack[s], i) {
+                        Some((k, v)) => {
+                            self.stack[s + 1] = Value::small_int(i + 1);
+                            self.stack.push(k);
+                            self.stack.push(v);
+                        }
+                        None => pc = exit as usize,
+                    }
+                }
+                Instr::Throw => {
+                    let v = self.pop();
+                    save_pc!();
+                    let v = if matches!(v.obj(), Some(Obj::Class(_))) {
+                        tri!(self.instantiate(v, Vec::new(), None))
+                    } else {
+                        v
+                    };
+                    throw!(v);
+                }
+                Instr::IsA => {
+                    let class = self.pop();
+                    let v = self.pop();
+                    let r =
+                        matches!(class.obj(), Some(Obj::Class(_))) && self.is_instance_of(v, class);
+                    self.stack.push(Value::bool(r));
+                }
+                Instr::CaseMatch => {
+                    let pattern = self.pop();
+                    let v = self.pop();
+                    let r = self.case_matches(v, pattern);
+                    self.stack.push(Value::bool(r));
+                }
+                Instr::Raise { kind, message } => {
+                    let message = display(frame.proto.consts[message as usize]);
+                    throw!(self.error(kind, message));
+                }
+                Instr::Match(i) => {
+                    let v = self.pop();
+                    let (elems, props) = destructure(v);
+                    let pattern = &frame.proto.patterns[i as usize];
+                    tri!(self.bind_pattern(pattern, base, &elems, &props, frame.self_val));
+                }
+                Instr::MakeNamespace(name) => {
+                    let ns = new_namespace(name.name(), frame.ns);
+                    self.stack.push(ns);
+                }
+                Instr::MakeClass(name) => {
+                    let parent = self.pop();
+                    let parent = if parent.is_nil() {
+                        self.classes.object
+                    } else {
+                        parent
+                    };
+                    if !matches!(parent.obj(), Some(Obj::Class(_))) {
+                        throw!(self.error(
+                            ErrorKind::TypeError,
+                            format!("cannot inherit from {}: not a class", display(parent))
+                        ));
+                    }
+                    self.stack
+                        .push(new_class(name.name(), parent, frame.ns, false));
+                }
+                Instr::RunBody(i) => {
+                    let target = self.top();
+                    let proto = frame.proto.protos[i as usize];
+                    save_pc!();
+                    let body_base = self.stack.len();
+                    self.stack
+                        .resize(body_base + proto.n_slots as usize, Value::NIL);
+                    self.frames.push(Frame {
+                        proto,
+                        closure: Value::NIL,
+                        pc: 0,
+                        base: body_base,
+                        self_val: target,
+                        ns: target,
+                        returns_self: true,
+                        macro_caller: None,
+                        session: false,
+                    });
+                    reload!();
+                }
+                Instr::DefineMethod(name) => {
+                    let method = self.pop();
+                    let class = self.top();
+                    if let Some(Obj::Function(f)) = method.obj() {
+                        f.owner.set(class);
+                    }
+                    if let Some(Obj::Class(c)) = class.obj() {
+                        c.methods.borrow_mut().insert(name, method);
+                    }
+                }
+                Instr::New(n) => {
+                    save_pc!();
+                    let args = self.take(n as usize);
+                    let class = self.top();
+                    match tri!(self.construct(class, args, None)) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::NewNamed { keys, args } => {
+                    save_pc!();
+                    let (args, props) = self.take_call_args(frame.proto, keys, args);
+                    let class = self.top();
+                    match tri!(self.construct(class, args, Some(props))) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::MakeFuture { failed } => {
+                    let v = self.pop();
+                    let state = if failed {
+                        FutureState::Failure
+                    } else {
+                        FutureState::Success
+                    };
+                    self.stack.push(new_future(state, v));
+                }
+                Instr::Await(n) => {
+                    save_pc!();
+                    let futures = self.take(n as usize);
+                    let mut values = Vec::with_capacity(futures.len());
+                    for f in futures {
+                        values.push(tri!(self.await_future(f)));
+                    }
+                    let r = if values.len() == 1 {
+                        values[0]
+                    } else {
+                        heap::array(values)
+                    };
+                    self.stack.push(r);
+                }
+                Instr::Eval => {
+                    let code_value = self.pop();
+                    save_pc!();
+                    let v = tri!(self.eval_value(code_value, frame.ns, frame.self_val));
+                    self.stack.push(v);
+                }
+                Instr::CallerEval => {
+                    let code_value = self.pop();
+                    save_pc!();
+                    let Some(caller) = self.macro_caller_of(fi) else {
+                        throw!(self.error(
+                            ErrorKind::ControlFlowError,
+                            "$caller_eval used outside of a macro"
+                        ));
+                    };
+                    let caller_frame = self.frames[caller];
+                    let code_value = tri!(self.render(code_value, fi));
+                    let v =
+                        tri!(self.eval_value(code_value, caller_frame.ns, caller_frame.self_val));
+                    self.stack.push(v);
+                }
+                Instr::MakeEnum(name) => {
+                    let e = heap::alloc(Obj::EnumType(EnumType {
+                        name,
+                        members: RefCell::new(prop_map()),
+                    }));
+                    self.stack.push(e);
+                }
+                Instr::EnumAddMember { name, value } => {
+                    let e = self.top();
+                    if let Some(Obj::EnumType(t)) = e.obj() {
+                        let member = heap::alloc(Obj::EnumMember(EnumMember {
+                            parent: e,
+                            name,
+                            value,
+                        }));
+                        t.members.borrow_mut().insert(name, member);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pops the top `n` values, in push order.
+    fn take(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len().saturating_sub(n);
+        self.stack.split_off(at)
+    }
+
+    fn set_top(&mut self, v: Value) {
+        if let Some(slot) = self.stack.last_mut() {
+            *slot = v;
+        }
+    }
+
+    /// Pops `[p1 .. pk a1 .. an]` of a named call: the props map and args.
+    fn take_call_args(&mut self, proto: &Proto, keys: u32, n: u32) -> (Vec<Value>, PropMap) {
+        let args = self.take(n as usize);
+        let keys = &proto.key_lists[keys as usize];
+        let values = self.take(keys.len());
+        (args, keys.iter().copied().zip(values).collect())
+    }
+
+    fn make_closure(&self, proto: &'static Proto, frame: &Frame) -> Value {
+        use gene_core::bytecode::Capture;
+        let upvalues = proto
+            .captures
+            .iter()
+            .map(|c| match *c {
+                Capture::Local(s) => {
+                    let slot = frame.base + s as usize;
+                    let v = self.stack[slot];
+                    if matches!(v.obj(), Some(Obj::Cell(_))) {
+                        v
+                    } else {
+                        new_cell(v)
+                    }
+                }
+                Capture::Upvalue(i) => match frame.closure.obj() {
+                    Some(Obj::Function(f)) => f.upvalues[i as usize],
+                    _ => new_cell(Value::NIL),
+                },
+            })
+            .collect();
+        let kind = match proto.kind {
+            ProtoKind::Block => FnKind::Block,
+            ProtoKind::Macro => FnKind::Macro,
+            _ => FnKind::Function,
+        };
+        heap::alloc(Obj::Function(Function {
+            proto,
+            kind,
+            upvalues,
+            self_val: frame.self_val,
+            ns: frame.ns,
+            owner: Cell::new(Value::NIL),
+            is_async: proto.is_async,
+        }))
+    }
+
+    /// A method call: `receiver` sits in the callee slot.
+    fn invoke_method(
+        &mut self,
+        receiver: Value,
+        name: Symbol,
+        args: Vec<Value>,
+        props: Option<PropMap>,
+    ) -> VmResult<CallOutcome> {
+        let class = self.class_of(receiver);
+        match self.find_method(class, name) {
+            Some(method) => self.call_general(method, args, props, CallSite::method(receiver)),
+            None => Err(self.no_method(receiver, name)),
+        }
+    }
+
+    /// `(new C args...)` with the class in the callee slot.
+    fn construct(
+        &mut self,
+        class: Value,
+        args: Vec<Value>,
+        props: Option<PropMap>,
+    ) -> VmResult<CallOutcome> {
+        let Some(Obj::Class(c)) = class.obj() else {
+            return Err(self.error(
+                ErrorKind::TypeError,
+                format!("new needs a class, got {}", display(class)),
+            ));
+        };
+        let instance = heap::alloc(Obj::Instance(Instance {
+            class,
+            props: RefCell::new(prop_map()),
+        }));
+        match self.find_method(class, Symbol::intern("ctor")) {
+            None if c.builtin => Err(self.error(
+                ErrorKind::TypeError,
+                format!("cannot create instances of built-in class {}", c.ns.name),
+            )),
+            None => Ok(CallOutcome::Done(instance)),
+            Some(ctor) => {
+                if let Some(Obj::Native(_)) = ctor.obj() {
+                    return match self.call_general(ctor, args, props, CallSite::method(instance))? {
+                        CallOutcome::Done(v) if !v.is_nil() => Ok(CallOutcome::Done(v)),
+                        _ => Ok(CallOutcome::Done(instance)),
+                    };
+                }
+                let site = CallSite {
+                    self_val: instance,
+                    returns_self: true,
+                    macro_caller: None,
+                };
+                self.call_general(ctor, args, props, site)
+            }
+        }
+    }
+
+    /// `(new C args...)` from Rust, run to completion.
+    pub fn instantiate(
+        &mut self,
+        class: Value,
+        args: Vec<Value>,
+        props: Option<PropMap>,
+    ) -> VmResult {
+        let depth = self.stack.len();
+        self.stack.push(class);
+        let r = match self.construct(class, args, props) {
+            Ok(CallOutcome::Frame) => self.execute(),
+            Ok(CallOutcome::Done(v)) => Ok(v),
+            Err(e) => Err(e),
+        };
+        self.stack.truncate(depth);
+        r
+    }
+
+    fn make_range(&self, start: Value, end: Value, step: Value) -> VmResult {
+        let (Some(start), Some(end), Some(step)) = (start.as_int(), end.as_int(), step.as_int())
+        else {
+            return Err(self.error(ErrorKind::TypeError, "range bounds and step must be ints"));
+        };
+        if step == 0 {
+            return Err(self.error(ErrorKind::ArgumentError, "range step cannot be 0"));
+        }
+        Ok(gene_frontend::quote::range(start, end, step))
+    }
+
+    /// What `for` iterates: arrays, genes, ranges, maps as they are;
+    /// strings as their characters, sets as their elements.
+    fn iteration_source(&self, coll: Value) -> VmResult {
+        match coll.obj() {
+            Some(Obj::Array(_) | Obj::Gene(_) | Obj::Range(_) | Obj::Map(_)) => Ok(coll),
+            Some(Obj::Set(s)) => Ok(heap::array(s.borrow().clone())),
+            Some(Obj::Str(s)) => Ok(heap::array(s.chars().map(Value::char).collect())),
+            _ if coll.is_nil() => Ok(heap::array(Vec::new())),
+            _ => Err(self.error(
+                ErrorKind::TypeError,
+                format!("Cannot iterate over {}", gene_core::print::type_name(coll)),
+            )),
+        }
+    }
+
+    fn case_matches(&self, v: Value, pattern: Value) -> bool {
+        match pattern.obj() {
+            Some(Obj::Class(_)) => self.is_instance_of(v, pattern),
+            Some(Obj::Array(items)) => items.borrow().iter().any(|x| equals(*x, v)),
+            Some(Obj::Range(r)) => v.as_int().is_some_and(|i| r.contains(i)),
+            _ => equals(v, pattern),
+        }
+    }
+
+    fn await_future(&self, f: Value) -> VmResult {
+        match f.obj() {
+            Some(Obj::Future(fut)) => match fut.state.get() {
+                FutureState::Success => Ok(fut.value.get()),
+                FutureState::Failure => Err(fut.value.get()),
+                FutureState::Pending => {
+                    Err(self.error(ErrorKind::AsyncError, "Cannot await a pending future"))
+                }
+            },
+            _ => Err(self.error(
+                ErrorKind::TypeError,
+                format!(
+                    "await needs a future, got {}",
+                    gene_core::print::type_name(f)
+                ),
+            )),
+        }
+    }
+
+    /// The frame that called the macro running in frame `fi` (or in the
+    /// nearest enclosing macro frame).
+    fn macro_caller_of(&self, fi: usize) -> Option<usize> {
+        self.frames[..=fi].iter().rev().find_map(|f| f.macro_caller)
+    }
+
+    /// Evaluates data as code in namespace `ns` with `self_val`.
+    pub fn eval_value(&mut self, code_value: Value, ns: Value, self_val: Value) -> VmResult {
+        use gene_reader::Span;
+        let form = gene_frontend::quote::value_to_form(code_value, Span::default());
+        let proto = match gene_frontend::compile_program(std::slice::from_ref(&form), "<eval>") {
+            Ok(p) => p,
+            Err(e) => return Err(self.error(ErrorKind::ParseError, e.message)),
+        };
+        self.run_top_level(proto, ns, self_val)
+    }
+
+    /// `$render`: a copy of the template with unquotes replaced by their
+    /// values, evaluated in the namespace and self of frame `fi`.
+    pub fn render(&mut self, tpl: Value, fi: usize) -> VmResult {
+        let frame = self.frames[fi];
+        self.render_value(tpl, frame.ns, frame.self_val, 0)
+    }
+
+    fn render_value(&mut self, v: Value, ns: Value, self_val: Value, depth: usize) -> VmResult {
+        if depth > 500 {
+            return Ok(v);
+        }
+        let items = |vm: &mut Vm, items: Vec<Value>| -> VmResult<Vec<Value>> {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(Obj::Unquote(expr, true)) = item.obj() {
+                    vm.eval_value(*expr, ns, self_val)?;
+                    continue;
+                }
+                let r = vm.render_value(item, ns, self_val, depth + 1)?;
+                match r.obj() {
+                    Some(Obj::Explode(inner)) => match inner.obj() {
+                        Some(Obj::Array(a)) => out.extend(a.borrow().iter().copied()),
+                        _ => out.push(*inner),
+                    },
+                    _ => out.push(r),
+                }
+            }
+            Ok(out)
+        };
+        match v.obj() {
+            Some(Obj::Unquote(expr, _)) => self.eval_value(*expr, ns, self_val),
+            Some(Obj::Quote(inner)) => {
+                let inner = self.render_value(*inner, ns, self_val, depth + 1)?;
+                Ok(heap::alloc(Obj::Quote(inner)))
+            }
+            Some(Obj::Array(a)) => {
+                let a = a.borrow().clone();
+                Ok(heap::array(items(self, a)?))
+            }
+            Some(Obj::Map(m)) => {
+                let m = m.borrow().clone();
+                let mut out = prop_map();
+                for (k, v) in m {
+                    out.insert(k, self.render_value(v, ns, self_val, depth + 1)?);
+                }
+                Ok(heap::map(out))
+            }
+            Some(Obj::Gene(g)) => {
+                let ty = self.render_value(g.ty.get(), ns, self_val, depth + 1)?;
+                let props = g.props.borrow().clone();
+                let mut out = prop_map();
+                for (k, v) in props {
+                    out.insert(k, self.render_value(v, ns, self_val, depth + 1)?);
+                }
+                let children = g.children.borrow().clone();
+                let children = items(self, children)?;
+                Ok(gene_frontend::quote::gene(ty, out, children))
+            }
+            _ => Ok(v),
+        }
+    }
+}
+
+/// The `i`-th element of an iteration source, with its key or index.
+fn iter_item(coll: Value, i: i64) -> Option<(Value, Value)> {
+    let idx = usize::try_from(i).ok()?;
+    match coll.obj()? {
+        Obj::Array(a) => a.borrow().get(idx).map(|v| (Value::int(i), *v)),
+        Obj::Gene(g) => g.children.borrow().get(idx).map(|v| (Value::int(i), *v)),
+        Obj::Range(r) => r.get(i).map(|v| (Value::int(i), Value::int(v))),
+        Obj::Map(m) => m
+            .borrow()
+            .get_index(idx)
+            .map(|(k, v)| (heap::string(k.name()), *v)),
+        _ => None,
+    }
+}
+
+fn cell_get(v: Value) -> Value {
+    match v.obj() {
+        Some(Obj::Cell(c)) => c.get(),
+        _ => v,
+    }
+}
+
+fn new_cell(v: Value) -> Value {
+    heap::alloc(Obj::Cell(Cell::new(v)))
+}
+
+pub fn new_future(state: FutureState, v: Value) -> Value {
+    heap::alloc(Obj::Future(Future {
+        state: Cell::new(state),
+        value: Cell::new(v),
+        on_success: RefCell::new(Vec::new()),
+        on_failure: RefCell::new(Vec::new()),
+    }))
+}

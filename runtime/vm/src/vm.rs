@@ -1,0 +1,230 @@
+//! The virtual machine's state and its public entry points.
+
+use crate::builtins;
+use crate::errors::VmResult;
+use gene_core::bytecode::Proto;
+use gene_core::heap::{self, Obj};
+use gene_core::object::{Class, Namespace};
+use gene_core::{ErrorKind, Symbol, Value};
+use std::cell::{Cell, RefCell};
+use std::io::Write;
+
+/// Calls nested deeper than this raise `StackOverflow`.
+pub const MAX_FRAMES: usize = 200_000;
+/// Native code (a built-in calling back into Gene) nested deeper than this
+/// raises `StackOverflow`: each level costs Rust stack.
+pub const MAX_NATIVE_DEPTH: usize = 2_000;
+
+/// One activation of a Proto.
+#[derive(Clone, Copy)]
+pub struct Frame {
+    pub proto: &'static Proto,
+    /// The running closure (nil for top-level code and bodies).
+    pub closure: Value,
+    pub pc: usize,
+    /// Index of slot 0 in the value stack; `base - 1` holds the callee,
+    /// which the result replaces.
+    pub base: usize,
+    pub self_val: Value,
+    pub ns: Value,
+    /// The result is `self` rather than the body's value (constructors,
+    /// namespace and class bodies).
+    pub returns_self: bool,
+    /// For a macro frame: the index of the frame that called it.
+    pub macro_caller: Option<usize>,
+    /// A REPL unit: its slots are saved in `Vm::session_slots` on return.
+    pub session: bool,
+}
+
+/// The built-in classes every value belongs to.
+pub struct Classes {
+    pub object: Value,
+    pub nil: Value,
+    pub bool: Value,
+    pub int: Value,
+    pub float: Value,
+    pub char: Value,
+    pub string: Value,
+    pub symbol: Value,
+    pub complex_symbol: Value,
+    pub array: Value,
+    pub map: Value,
+    pub set: Value,
+    pub gene: Value,
+    pub range: Value,
+    pub function: Value,
+    pub class: Value,
+    pub namespace: Value,
+    pub future: Value,
+    pub exception: Value,
+    pub enum_type: Value,
+    pub enum_member: Value,
+}
+
+#[derive(Clone, Default)]
+pub struct VmOptions {
+    /// `$cmd_args`: the arguments after the script name.
+    pub args: Vec<String>,
+}
+
+pub struct Vm {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    pub global_ns: Value,
+    pub gene_ns: Value,
+    pub genex_ns: Value,
+    /// Bumped on every namespace write; inline caches compare it.
+    pub epoch: u64,
+    pub classes: Classes,
+    pub error_classes: Vec<Value>,
+    pub natives: Vec<builtins::NativeEntry>,
+    /// The exception most recently caught (`$ex` outside a catch body).
+    pub current_exception: Value,
+    pub native_depth: usize,
+    /// The frames an uncaught exception unwound through: (function, file,
+    /// line), innermost first.
+    pub trace: Vec<(Symbol, &'static str, u32)>,
+    /// When set, a top-level unit's slots are saved here as it returns, so
+    /// the next unit of a REPL session starts with them.
+    pub session_slots: Option<Vec<Value>>,
+    out: RefCell<std::io::BufWriter<std::io::Stdout>>,
+}
+
+pub fn new_namespace(name: &str, parent: Value) -> Value {
+    heap::alloc(Obj::Namespace(Namespace::new(Symbol::intern(name), parent)))
+}
+
+pub fn new_class(name: &str, parent: Value, ns_parent: Value, builtin: bool) -> Value {
+    heap::alloc(Obj::Class(Class {
+        parent: Cell::new(parent),
+        methods: RefCell::new(gene_core::object::prop_map()),
+        ns: Namespace::new(Symbol::intern(name), ns_parent),
+        builtin,
+    }))
+}
+
+impl Vm {
+    pub fn new(options: VmOptions) -> Vm {
+        let genex_ns = new_namespace("genex", Value::NIL);
+        let gene_ns = new_namespace("gene", Value::NIL);
+        let global_ns = new_namespace("global", Value::NIL);
+        let object = new_class("Object", Value::NIL, gene_ns, true);
+        let class = |name: &str| new_class(name, object, gene_ns, true);
+        let exception = new_class("Exception", object, gene_ns, false);
+        let classes = Classes {
+            object,
+            nil: class("Nil"),
+            bool: class("Bool"),
+            int: class("Int"),
+            float: class("Float"),
+            char: class("Char"),
+            string: class("String"),
+            symbol: class("Symbol"),
+            complex_symbol: class("ComplexSymbol"),
+            array: class("Array"),
+            map: class("Map"),
+            set: class("Set"),
+            gene: class("Gene"),
+            range: class("Range"),
+            function: class("Function"),
+            class: class("Class"),
+            namespace: class("Namespace"),
+            future: class("Future"),
+            exception,
+            enum_type: class("Enum"),
+            enum_member: class("EnumMember"),
+        };
+        let error_classes = ErrorKind::ALL
+            .iter()
+            .map(|k| new_class(k.class_name(), exception, gene_ns, false))
+            .collect();
+        let mut vm = Vm {
+            stack: Vec::with_capacity(1 << 16),
+            frames: Vec::with_capacity(256),
+            global_ns,
+            gene_ns,
+            genex_ns,
+            epoch: 1,
+            classes,
+            error_classes,
+            natives: Vec::new(),
+            current_exception: Value::NIL,
+            native_depth: 0,
+            trace: Vec::new(),
+            session_slots: None,
+            out: RefCell::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout(),
+            )),
+        };
+        builtins::install(&mut vm, &options);
+        vm
+    }
+
+    /// Runs a top-level Proto in the global namespace; returns its value.
+    pub fn run_main(&mut self, proto: &'static Proto) -> VmResult {
+        self.run_top_level(proto, self.global_ns, Value::NIL)
+    }
+
+    /// Runs the next unit of a REPL session: it starts with the slots the
+    /// previous unit left.
+    pub fn run_session_unit(&mut self, proto: &'static Proto) -> VmResult {
+        let saved = self.session_slots.get_or_insert_with(Vec::new).clone();
+        self.push_top_level(proto, self.global_ns, Value::NIL, &saved, true);
+        self.execute()
+    }
+
+    /// Runs a top-level Proto with the given namespace and self.
+    pub fn run_top_level(&mut self, proto: &'static Proto, ns: Value, self_val: Value) -> VmResult {
+        self.push_top_level(proto, ns, self_val, &[], false);
+        self.execute()
+    }
+
+    fn push_top_level(
+        &mut self,
+        proto: &'static Proto,
+        ns: Value,
+        self_val: Value,
+        slots: &[Value],
+        session: bool,
+    ) {
+        self.stack.push(Value::NIL);
+        let base = self.stack.len();
+        self.stack.extend_from_slice(slots);
+        self.stack.resize(base + proto.n_slots as usize, Value::NIL);
+        self.frames.push(Frame {
+            proto,
+            closure: Value::NIL,
+            pc: 0,
+            base,
+            self_val,
+            ns,
+            returns_self: false,
+            macro_caller: None,
+            session,
+        });
+    }
+
+    /// Writes program output (buffered; flushed by [`Vm::flush`]).
+    pub fn write_out(&self, text: &str) {
+        let _ = self.out.borrow_mut().write_all(text.as_bytes());
+    }
+
+    pub fn flush(&self) {
+        let _ = self.out.borrow_mut().flush();
+    }
+
+    /// Writes to stderr, after flushing stdout so output stays in order.
+    pub fn write_err(&self, text: &str) {
+        self.flush();
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+
+    /// Defines a member of the `gene` namespace.
+    pub fn define_builtin(&mut self, name: &str, value: Value) {
+        if let Some(Obj::Namespace(ns)) = self.gene_ns.obj() {
+            ns.members.borrow_mut().insert(Symbol::intern(name), value);
+        }
+        self.epoch += 1;
+    }
+}

@@ -1,0 +1,99 @@
+# shellcheck shell=bash
+# Installs what building and testing Gene needs, and nothing that is already there.
+# Sourced by scripts/test and scripts/demo; not executable on its own.
+#
+# Target: a fresh Debian 12 machine with Rust installed through rustup. System
+# packages come from apt (only the missing ones, with sudo when not root); Rust
+# components from rustup.
+
+# Debian packages the build needs. Add entries here as the project grows
+# (e.g. llvm-19-dev for the native tier, lua5.4 for the benchmark peers).
+GENE_APT_PACKAGES=(
+  build-essential
+)
+
+# Prints a section header.
+section() {
+  printf '\n==> %s\n' "$*"
+}
+
+# True when the Debian package $1 is installed.
+apt_package_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Runs its arguments as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "error: need root to run: $*" >&2
+    echo "       run as root or install sudo" >&2
+    return 1
+  fi
+}
+
+# Installs the packages of GENE_APT_PACKAGES that are missing, with one apt-get update.
+ensure_apt_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "not a Debian system (no dpkg-query); make sure these are installed: ${GENE_APT_PACKAGES[*]}"
+    return 0
+  fi
+  local missing=() package
+  for package in "${GENE_APT_PACKAGES[@]}"; do
+    apt_package_installed "$package" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "apt packages present: ${GENE_APT_PACKAGES[*]}"
+    return 0
+  fi
+  echo "installing missing apt packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+# Makes cargo reachable: rustup installs into ~/.cargo/bin, which a fresh
+# non-login shell may not have on PATH yet.
+ensure_cargo() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck source=/dev/null
+    . "$HOME/.cargo/env"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo not found; install Rust with rustup (https://rustup.rs)" >&2
+    return 1
+  fi
+  cargo --version
+}
+
+# Adds the rustup components (rustfmt, clippy) whose cargo subcommand is missing.
+ensure_rust_components() {
+  local component subcommand
+  for component in "$@"; do
+    case "$component" in
+      rustfmt) subcommand=fmt ;;
+      *) subcommand="$component" ;;
+    esac
+    if cargo "$subcommand" --version >/dev/null 2>&1; then
+      echo "rust component present: $component"
+    elif command -v rustup >/dev/null 2>&1; then
+      echo "adding rust component: $component"
+      rustup component add "$component"
+    else
+      echo "error: cargo $subcommand is missing and rustup is not available to add $component" >&2
+      return 1
+    fi
+  done
+}
+
+# Everything a build needs; extra arguments are rust components to ensure as well.
+ensure_deps() {
+  section "Dependencies"
+  ensure_apt_packages
+  ensure_cargo
+  if [ $# -gt 0 ]; then
+    ensure_rust_components "$@"
+  fi
+}
