@@ -12,5 +12,5 @@ pub mod compiler;
 pub mod disasm;
 pub mod quote;
 
-pub use compiler::{compile_program, CompileError, Session};
+pub use compiler::{compile_eval, compile_program, CompileError, EvalScope, Outer, Session};
 pub use gene_core::Proto;

@@ -54,6 +54,18 @@ pub enum Instr {
     LoadUpvalue(u32),
     /// `[v] → [v]`, upvalue i := v
     StoreUpvalue(u32),
+    /// `→ [value]` of slot i of the frame an `eval` unit runs for (a cell's
+    /// content when the slot holds a cell).
+    LoadOuter(u32),
+    /// `[v] → [v]` into slot i of the frame an `eval` unit runs for.
+    StoreOuter(u32),
+    /// `→ [upvalue i]` of the closure running in the frame `eval` runs for.
+    LoadOuterUpvalue(u32),
+    /// `[v] → [v]`, upvalue i of that closure := v
+    StoreOuterUpvalue(u32),
+    /// `[v] → [v]`: a `var` run by `eval`, declared in the scope `eval` was
+    /// called from (spec 03 §3.16).
+    DefineEvalVar(Symbol),
     /// `→ [value]`: the name in the current namespace chain, then `global`,
     /// `gene`, `genex`; `UndefinedSymbol` when absent. `cache` indexes the
     /// Proto's inline caches.
@@ -161,6 +173,9 @@ pub enum Instr {
         name: Symbol,
         args: u32,
     },
+    /// `[self f] → [result]`: calls `f` without arguments and with `self`
+    /// bound to the value below it (`$with`, `$tap`).
+    CallWithSelf,
     /// `[callee] →` jump when the callee is a macro (its arguments are then
     /// pushed as data by the code at `target`).
     JumpIfMacro(u32),
@@ -275,6 +290,16 @@ pub enum Capture {
     Upvalue(u32),
 }
 
+/// Where a named local lives while the code in `start..end` runs, so that
+/// `eval` can compile code that reads and assigns it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalName {
+    pub name: Symbol,
+    pub slot: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
 /// A try region: an exception thrown at a pc in `start..end` restores the
 /// operand stack to `depth` values above the slots, pushes the exception
 /// and jumps to `target`.
@@ -314,6 +339,9 @@ pub struct Proto {
     pub patterns: Vec<Pattern>,
     pub n_slots: u32,
     pub captures: Vec<Capture>,
+    /// The names of `captures`, in order.
+    pub upvalue_names: Vec<Symbol>,
+    pub local_names: Vec<LocalName>,
     pub handlers: Vec<Handler>,
     pub is_async: bool,
     /// `Some(n)` when the parameters are n plain positional bindings (no

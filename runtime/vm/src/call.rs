@@ -74,15 +74,21 @@ pub fn splice(vm: &Vm, items: Vec<Value>) -> VmResult<Vec<Value>> {
 }
 
 impl Vm {
+    #[inline(always)]
     fn push_frame(&mut self, frame: Frame) -> VmResult<()> {
         if self.frames.len() >= MAX_FRAMES {
-            return Err(self.error(
-                ErrorKind::StackOverflow,
-                format!("Stack overflow: more than {MAX_FRAMES} nested calls"),
-            ));
+            return Err(self.stack_overflow());
         }
         self.frames.push(frame);
         Ok(())
+    }
+
+    #[cold]
+    fn stack_overflow(&self) -> Value {
+        self.error(
+            ErrorKind::StackOverflow,
+            format!("Stack overflow: more than {MAX_FRAMES} nested calls"),
+        )
     }
 
     /// The fast path: `callee` is a function with plain positional
@@ -114,6 +120,8 @@ impl Vm {
             returns_self: false,
             macro_caller: None,
             session: false,
+            outer: None,
+            eval_vars: Value::NIL,
         })
     }
 
@@ -154,6 +162,8 @@ impl Vm {
                     returns_self: site.returns_self,
                     macro_caller: site.macro_caller,
                     session: false,
+                    outer: None,
+                    eval_vars: Value::NIL,
                 })?;
                 Ok(CallOutcome::Frame)
             }
@@ -167,6 +177,11 @@ impl Vm {
             Some(Obj::BoundMethod(b)) => {
                 let site = CallSite::method(b.receiver);
                 self.call_general(b.method, args, props, site)
+            }
+            Some(Obj::Gene(g)) if crate::selector::is_selector(g) => {
+                let keys = g.children.borrow().clone();
+                let target = args.first().copied().unwrap_or(Value::NIL);
+                Ok(CallOutcome::Done(self.apply_selector(target, &keys)?))
             }
             Some(Obj::Instance(_)) => {
                 let call = self.find_method(self.class_of(callee), Symbol::intern("call"));

@@ -100,16 +100,17 @@ impl Vm {
     /// The interpreter loop proper.
     fn run(&mut self, stop: usize) -> VmResult {
         let mut fi = self.frames.len() - 1;
-        let mut frame: Frame = self.frames[fi];
-        let mut code: &'static [Instr] = &frame.proto.code;
-        let mut pc = frame.pc;
-        let mut base = frame.base;
+        let mut proto: &'static Proto = self.frames[fi].proto;
+        let mut code: &'static [Instr] = &proto.code;
+        let mut pc = self.frames[fi].pc;
+        let mut base = self.frames[fi].base;
 
         macro_rules! reload {
             () => {{
                 fi = self.frames.len() - 1;
-                frame = self.frames[fi];
-                code = &frame.proto.code;
+                let frame = &self.frames[fi];
+                proto = frame.proto;
+                code = &proto.code;
                 pc = frame.pc;
                 base = frame.base;
             }};
@@ -152,9 +153,9 @@ impl Vm {
                 Instr::True => self.stack.push(Value::TRUE),
                 Instr::False => self.stack.push(Value::FALSE),
                 Instr::Placeholder => self.stack.push(Value::PLACEHOLDER),
-                Instr::SelfValue => self.stack.push(frame.self_val),
+                Instr::SelfValue => self.stack.push(self.frames[fi].self_val),
                 Instr::Int(i) => self.stack.push(Value::small_int(i as i64)),
-                Instr::Const(i) => self.stack.push(frame.proto.consts[i as usize]),
+                Instr::Const(i) => self.stack.push(proto.consts[i as usize]),
                 Instr::Pop => {
                     self.stack.pop();
                 }
@@ -197,7 +198,7 @@ impl Vm {
                     self.stack[base + s as usize] = new_cell(v);
                 }
                 Instr::LoadUpvalue(i) => {
-                    let v = match frame.closure.obj() {
+                    let v = match self.frames[fi].closure.obj() {
                         Some(Obj::Function(f)) => cell_get(f.upvalues[i as usize]),
                         _ => Value::NIL,
                     };
@@ -205,24 +206,66 @@ impl Vm {
                 }
                 Instr::StoreUpvalue(i) => {
                     let v = self.top();
-                    if let Some(Obj::Function(f)) = frame.closure.obj() {
+                    if let Some(Obj::Function(f)) = self.frames[fi].closure.obj() {
                         if let Some(Obj::Cell(c)) = f.upvalues[i as usize].obj() {
                             c.set(v);
                         }
                     }
                 }
                 Instr::LoadName { name, cache } => {
-                    let cache = &frame.proto.name_caches[cache as usize];
-                    let v = tri!(self.load_name(frame.ns, name, cache));
+                    let cache = &proto.name_caches[cache as usize];
+                    let frame = &self.frames[fi];
+                    let v = if frame.eval_vars.is_nil() {
+                        tri!(self.load_name(frame.ns, name, cache))
+                    } else {
+                        tri!(self.load_name_or_eval_var(fi, name, cache))
+                    };
                     self.stack.push(v);
                 }
                 Instr::StoreName(name) => {
                     let v = self.top();
-                    tri!(self.store_name(frame.ns, name, v));
+                    if !self.store_eval_var(fi, name, v) {
+                        tri!(self.store_name(self.frames[fi].ns, name, v));
+                    }
+                }
+                Instr::LoadOuter(s) => {
+                    let v = match self.outer_slot(fi, s) {
+                        Some(i) => cell_get(self.stack[i]),
+                        None => Value::NIL,
+                    };
+                    self.stack.push(v);
+                }
+                Instr::StoreOuter(s) => {
+                    let v = self.top();
+                    if let Some(i) = self.outer_slot(fi, s) {
+                        match self.stack[i].obj() {
+                            Some(Obj::Cell(c)) => c.set(v),
+                            _ => self.stack[i] = v,
+                        }
+                    }
+                }
+                Instr::LoadOuterUpvalue(u) => {
+                    let v = match self.outer_upvalue(fi, u) {
+                        Some(cell) => cell_get(cell),
+                        None => Value::NIL,
+                    };
+                    self.stack.push(v);
+                }
+                Instr::StoreOuterUpvalue(u) => {
+                    let v = self.top();
+                    if let Some(Obj::Cell(c)) = self.outer_upvalue(fi, u).and_then(|c| c.obj()) {
+                        c.set(v);
+                    }
+                }
+                Instr::DefineEvalVar(name) => {
+                    let v = self.top();
+                    if let Some(Obj::Map(m)) = self.frames[fi].eval_vars.obj() {
+                        m.borrow_mut().insert(name, v);
+                    }
                 }
                 Instr::DefineMember(name) => {
                     let v = self.top();
-                    self.define_member(frame.ns, name, v);
+                    self.define_member(self.frames[fi].ns, name, v);
                 }
                 Instr::GetMember(name) => {
                     let obj = self.pop();
@@ -421,13 +464,13 @@ impl Vm {
                     self.stack.push(heap::alloc(Obj::Set(RefCell::new(unique))));
                 }
                 Instr::MakeMap { keys } => {
-                    let keys = &frame.proto.key_lists[keys as usize];
+                    let keys = &proto.key_lists[keys as usize];
                     let values = self.take(keys.len());
                     let map: PropMap = keys.iter().copied().zip(values).collect();
                     self.stack.push(heap::map(map));
                 }
                 Instr::MakeGene { keys, children } => {
-                    let keys = &frame.proto.key_lists[keys as usize];
+                    let keys = &proto.key_lists[keys as usize];
                     let kids = self.take(children as usize);
                     let kids = tri!(crate::call::splice(self, kids));
                     let values = self.take(keys.len());
@@ -461,8 +504,8 @@ impl Vm {
                     self.stack.push(v);
                 }
                 Instr::Closure(i) => {
-                    let proto = frame.proto.protos[i as usize];
-                    let f = self.make_closure(proto, &frame);
+                    let nested = proto.protos[i as usize];
+                    let f = self.make_closure(nested, fi);
                     self.stack.push(f);
                 }
                 Instr::Call(n) => {
@@ -485,8 +528,8 @@ impl Vm {
                     let n = n as usize;
                     let callee = self.stack[self.stack.len() - n - 1];
                     save_pc!();
-                    if callee == frame.closure && frame.proto.fast_arity.is_some() {
-                        let arity = frame.proto.fast_arity.unwrap_or(0) as usize;
+                    if callee == self.frames[fi].closure && proto.fast_arity.is_some() {
+                        let arity = proto.fast_arity.unwrap_or(0) as usize;
                         let args_at = self.stack.len() - n;
                         for i in 0..arity {
                             self.stack[base + i] = if i < n {
@@ -495,9 +538,8 @@ impl Vm {
                                 Value::NIL
                             };
                         }
-                        self.stack.truncate(base + frame.proto.n_slots as usize);
-                        self.stack
-                            .resize(base + frame.proto.n_slots as usize, Value::NIL);
+                        self.stack.truncate(base + proto.n_slots as usize);
+                        self.stack.resize(base + proto.n_slots as usize, Value::NIL);
                         pc = 0;
                         continue;
                     }
@@ -516,7 +558,7 @@ impl Vm {
                 }
                 Instr::CallNamed { keys, args } => {
                     save_pc!();
-                    let (args, props) = self.take_call_args(frame.proto, keys, args);
+                    let (args, props) = self.take_call_args(proto, keys, args);
                     let callee = self.pop();
                     self.stack.push(callee);
                     match tri!(self.call_general(callee, args, Some(props), CallSite::plain())) {
@@ -536,7 +578,7 @@ impl Vm {
                 }
                 Instr::CallMethodNamed { name, keys, args } => {
                     save_pc!();
-                    let (args, props) = self.take_call_args(frame.proto, keys, args);
+                    let (args, props) = self.take_call_args(proto, keys, args);
                     let receiver = self.top();
                     match tri!(self.invoke_method(receiver, name, args, Some(props))) {
                         CallOutcome::Frame => reload!(),
@@ -548,7 +590,7 @@ impl Vm {
                     let n = args as usize;
                     let receiver = self.stack[self.stack.len() - n - 1];
                     let args = self.take(n);
-                    let owner = match frame.closure.obj() {
+                    let owner = match self.frames[fi].closure.obj() {
                         Some(Obj::Function(f)) => f.owner.get(),
                         _ => Value::NIL,
                     };
@@ -560,6 +602,15 @@ impl Vm {
                         throw!(self.no_method(receiver, name));
                     };
                     match tri!(self.call_general(method, args, None, CallSite::method(receiver))) {
+                        CallOutcome::Frame => reload!(),
+                        CallOutcome::Done(v) => self.set_top(v),
+                    }
+                }
+                Instr::CallWithSelf => {
+                    save_pc!();
+                    let f = self.pop();
+                    let receiver = self.top();
+                    match tri!(self.call_general(f, Vec::new(), None, CallSite::method(receiver))) {
                         CallOutcome::Frame => reload!(),
                         CallOutcome::Done(v) => self.set_top(v),
                     }
@@ -660,17 +711,23 @@ impl Vm {
                     self.stack.push(Value::bool(r));
                 }
                 Instr::Raise { kind, message } => {
-                    let message = display(frame.proto.consts[message as usize]);
+                    let message = display(proto.consts[message as usize]);
                     throw!(self.error(kind, message));
                 }
                 Instr::Match(i) => {
                     let v = self.pop();
                     let (elems, props) = destructure(v);
-                    let pattern = &frame.proto.patterns[i as usize];
-                    tri!(self.bind_pattern(pattern, base, &elems, &props, frame.self_val));
+                    let pattern = &proto.patterns[i as usize];
+                    tri!(self.bind_pattern(
+                        pattern,
+                        base,
+                        &elems,
+                        &props,
+                        self.frames[fi].self_val
+                    ));
                 }
                 Instr::MakeNamespace(name) => {
-                    let ns = new_namespace(name.name(), frame.ns);
+                    let ns = new_namespace(name.name(), self.frames[fi].ns);
                     self.stack.push(ns);
                 }
                 Instr::MakeClass(name) => {
@@ -687,11 +744,11 @@ impl Vm {
                         ));
                     }
                     self.stack
-                        .push(new_class(name.name(), parent, frame.ns, false));
+                        .push(new_class(name.name(), parent, self.frames[fi].ns, false));
                 }
                 Instr::RunBody(i) => {
                     let target = self.top();
-                    let proto = frame.proto.protos[i as usize];
+                    let proto = proto.protos[i as usize];
                     save_pc!();
                     let body_base = self.stack.len();
                     self.stack
@@ -706,6 +763,8 @@ impl Vm {
                         returns_self: true,
                         macro_caller: None,
                         session: false,
+                        outer: None,
+                        eval_vars: Value::NIL,
                     });
                     reload!();
                 }
@@ -730,7 +789,7 @@ impl Vm {
                 }
                 Instr::NewNamed { keys, args } => {
                     save_pc!();
-                    let (args, props) = self.take_call_args(frame.proto, keys, args);
+                    let (args, props) = self.take_call_args(proto, keys, args);
                     let class = self.top();
                     match tri!(self.construct(class, args, Some(props))) {
                         CallOutcome::Frame => reload!(),
@@ -763,7 +822,8 @@ impl Vm {
                 Instr::Eval => {
                     let code_value = self.pop();
                     save_pc!();
-                    let v = tri!(self.eval_value(code_value, frame.ns, frame.self_val));
+                    let code_value = tri!(self.render(code_value, fi));
+                    let v = tri!(self.eval_in_frame(code_value, fi, true));
                     self.stack.push(v);
                 }
                 Instr::CallerEval => {
@@ -775,10 +835,8 @@ impl Vm {
                             "$caller_eval used outside of a macro"
                         ));
                     };
-                    let caller_frame = self.frames[caller];
                     let code_value = tri!(self.render(code_value, fi));
-                    let v =
-                        tri!(self.eval_value(code_value, caller_frame.ns, caller_frame.self_val));
+                    let v = tri!(self.eval_in_frame(code_value, caller, true));
                     self.stack.push(v);
                 }
                 Instr::MakeEnum(name) => {
@@ -823,7 +881,8 @@ impl Vm {
         (args, keys.iter().copied().zip(values).collect())
     }
 
-    fn make_closure(&self, proto: &'static Proto, frame: &Frame) -> Value {
+    fn make_closure(&self, proto: &'static Proto, fi: usize) -> Value {
+        let frame = &self.frames[fi];
         use gene_core::bytecode::Capture;
         let upvalues = proto
             .captures
@@ -993,25 +1052,122 @@ impl Vm {
         self.frames[..=fi].iter().rev().find_map(|f| f.macro_caller)
     }
 
-    /// Evaluates data as code in namespace `ns` with `self_val`.
-    pub fn eval_value(&mut self, code_value: Value, ns: Value, self_val: Value) -> VmResult {
-        use gene_reader::Span;
-        let form = gene_frontend::quote::value_to_form(code_value, Span::default());
-        let proto = match gene_frontend::compile_program(std::slice::from_ref(&form), "<eval>") {
+    /// The stack index of slot `s` of the frame eval unit `fi` runs for.
+    fn outer_slot(&self, fi: usize, s: u32) -> Option<usize> {
+        let outer = self.frames[fi].outer?;
+        let i = self.frames.get(outer)?.base + s as usize;
+        (i < self.stack.len()).then_some(i)
+    }
+
+    /// Upvalue `u` of the closure running in the frame eval unit `fi` runs for.
+    fn outer_upvalue(&self, fi: usize, u: u32) -> Option<Value> {
+        let outer = self.frames[fi].outer?;
+        match self.frames.get(outer)?.closure.obj() {
+            Some(Obj::Function(f)) => f.upvalues.get(u as usize).copied(),
+            _ => None,
+        }
+    }
+
+    /// `LoadName` in a frame that has variables declared by `eval`.
+    fn load_name_or_eval_var(
+        &mut self,
+        fi: usize,
+        name: Symbol,
+        cache: &Cell<gene_core::bytecode::NameCache>,
+    ) -> VmResult {
+        if let Some(Obj::Map(m)) = self.frames[fi].eval_vars.obj() {
+            if let Some(v) = m.borrow().get(&name) {
+                return Ok(*v);
+            }
+        }
+        self.load_name(self.frames[fi].ns, name, cache)
+    }
+
+    /// Assigns a variable declared by `eval`; false when there is none.
+    fn store_eval_var(&mut self, fi: usize, name: Symbol, v: Value) -> bool {
+        if let Some(Obj::Map(m)) = self.frames[fi].eval_vars.obj() {
+            if let Some(slot) = m.borrow_mut().get_mut(&name) {
+                *slot = v;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Evaluates data as code for frame `target`: it sees the frame's
+    /// locals, namespace and self. With `declare_into_caller`, its top-level
+    /// `var`s become variables of the frame's scope (spec 03 §3.16).
+    pub fn eval_in_frame(
+        &mut self,
+        code_value: Value,
+        target: usize,
+        declare_into_caller: bool,
+    ) -> VmResult {
+        use gene_frontend::{EvalScope, Outer};
+        let frame = self.frames[target];
+        let pc = frame.pc.saturating_sub(1) as u32;
+        let mut names: Vec<(String, Outer)> = frame
+            .proto
+            .upvalue_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name().to_string(), Outer::Upvalue(i as u32)))
+            .collect();
+        let mut visible: Vec<_> = frame
+            .proto
+            .local_names
+            .iter()
+            .filter(|l| l.start <= pc && pc < l.end)
+            .collect();
+        visible.sort_by_key(|l| l.start);
+        names.extend(
+            visible
+                .iter()
+                .map(|l| (l.name.name().to_string(), Outer::Slot(l.slot))),
+        );
+        let scope = EvalScope {
+            names,
+            declare_into_caller,
+        };
+        let form = gene_frontend::quote::value_to_form(code_value, gene_reader::Span::default());
+        let proto = match gene_frontend::compile_eval(std::slice::from_ref(&form), "<eval>", scope)
+        {
             Ok(p) => p,
             Err(e) => return Err(self.error(ErrorKind::ParseError, e.message)),
         };
-        self.run_top_level(proto, ns, self_val)
+        let eval_vars = if frame.eval_vars.is_nil() {
+            let vars = heap::map(prop_map());
+            self.frames[target].eval_vars = vars;
+            vars
+        } else {
+            frame.eval_vars
+        };
+        self.stack.push(Value::NIL);
+        let base = self.stack.len();
+        self.stack.resize(base + proto.n_slots as usize, Value::NIL);
+        self.frames.push(Frame {
+            proto,
+            closure: Value::NIL,
+            pc: 0,
+            base,
+            self_val: frame.self_val,
+            ns: frame.ns,
+            returns_self: false,
+            macro_caller: None,
+            session: false,
+            outer: Some(target),
+            eval_vars,
+        });
+        self.execute()
     }
 
     /// `$render`: a copy of the template with unquotes replaced by their
-    /// values, evaluated in the namespace and self of frame `fi`.
+    /// values, each evaluated for frame `fi` in a child scope.
     pub fn render(&mut self, tpl: Value, fi: usize) -> VmResult {
-        let frame = self.frames[fi];
-        self.render_value(tpl, frame.ns, frame.self_val, 0)
+        self.render_value(tpl, fi, 0)
     }
 
-    fn render_value(&mut self, v: Value, ns: Value, self_val: Value, depth: usize) -> VmResult {
+    fn render_value(&mut self, v: Value, fi: usize, depth: usize) -> VmResult {
         if depth > 500 {
             return Ok(v);
         }
@@ -1019,10 +1175,10 @@ impl Vm {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 if let Some(Obj::Unquote(expr, true)) = item.obj() {
-                    vm.eval_value(*expr, ns, self_val)?;
+                    vm.eval_in_frame(*expr, fi, false)?;
                     continue;
                 }
-                let r = vm.render_value(item, ns, self_val, depth + 1)?;
+                let r = vm.render_value(item, fi, depth + 1)?;
                 match r.obj() {
                     Some(Obj::Explode(inner)) => match inner.obj() {
                         Some(Obj::Array(a)) => out.extend(a.borrow().iter().copied()),
@@ -1034,9 +1190,9 @@ impl Vm {
             Ok(out)
         };
         match v.obj() {
-            Some(Obj::Unquote(expr, _)) => self.eval_value(*expr, ns, self_val),
+            Some(Obj::Unquote(expr, _)) => self.eval_in_frame(*expr, fi, false),
             Some(Obj::Quote(inner)) => {
-                let inner = self.render_value(*inner, ns, self_val, depth + 1)?;
+                let inner = self.render_value(*inner, fi, depth + 1)?;
                 Ok(heap::alloc(Obj::Quote(inner)))
             }
             Some(Obj::Array(a)) => {
@@ -1047,16 +1203,16 @@ impl Vm {
                 let m = m.borrow().clone();
                 let mut out = prop_map();
                 for (k, v) in m {
-                    out.insert(k, self.render_value(v, ns, self_val, depth + 1)?);
+                    out.insert(k, self.render_value(v, fi, depth + 1)?);
                 }
                 Ok(heap::map(out))
             }
             Some(Obj::Gene(g)) => {
-                let ty = self.render_value(g.ty.get(), ns, self_val, depth + 1)?;
+                let ty = self.render_value(g.ty.get(), fi, depth + 1)?;
                 let props = g.props.borrow().clone();
                 let mut out = prop_map();
                 for (k, v) in props {
-                    out.insert(k, self.render_value(v, ns, self_val, depth + 1)?);
+                    out.insert(k, self.render_value(v, fi, depth + 1)?);
                 }
                 let children = g.children.borrow().clone();
                 let children = items(self, children)?;

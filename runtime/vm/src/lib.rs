@@ -16,6 +16,7 @@ pub mod call;
 pub mod errors;
 pub mod interp;
 pub mod names;
+pub mod selector;
 pub mod vm;
 
 pub use errors::VmResult;

@@ -34,6 +34,10 @@ pub struct Frame {
     pub macro_caller: Option<usize>,
     /// A REPL unit: its slots are saved in `Vm::session_slots` on return.
     pub session: bool,
+    /// For an `eval` unit: the index of the frame whose locals it uses.
+    pub outer: Option<usize>,
+    /// Variables declared by `eval` in this frame's scope (a map, or nil).
+    pub eval_vars: Value,
 }
 
 /// The built-in classes every value belongs to.
@@ -158,6 +162,7 @@ impl Vm {
             )),
         };
         builtins::install(&mut vm, &options);
+        crate::selector::install(&mut vm);
         vm
     }
 
@@ -202,6 +207,8 @@ impl Vm {
             returns_self: false,
             macro_caller: None,
             session,
+            outer: None,
+            eval_vars: Value::NIL,
         });
     }
 

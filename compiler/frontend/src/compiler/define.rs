@@ -5,7 +5,7 @@
 use super::{CResult, CompileError, Compiler, FnState};
 use crate::quote::form_to_value;
 use gene_core::bytecode::{Instr, PatItem, Pattern, ProtoKind};
-use gene_core::Symbol;
+use gene_core::{Symbol, Value};
 use gene_reader::{Form, FormKind, Span};
 
 /// How a function-like form is compiled.
@@ -158,6 +158,24 @@ impl Compiler {
                 }
             }
             "enum" => self.compile_enum(props, children, span)?,
+            "@" => {
+                self.emit_const(Value::symbol(Symbol::intern("@")), span);
+                let n = self.compile_items(children)?;
+                let keys = self.key_list(Vec::new());
+                self.emit_consuming(Instr::MakeGene { keys, children: n }, span, 1 + n);
+            }
+            "$with" => {
+                let Some((target, body)) = children.split_first() else {
+                    return Err(CompileError::new(
+                        span,
+                        "`$with` needs a value: ($with v body...)",
+                    ));
+                };
+                self.compile_expr(target, false)?;
+                self.compile_block(None, body, span)?;
+                self.emit(Instr::CallWithSelf, span);
+            }
+            "$tap" => self.compile_tap(children, span)?,
             "async" => self.compile_async(children, span)?,
             "await" => {
                 let n = self.compile_items(children)?;
@@ -195,8 +213,12 @@ impl Compiler {
         match &target.kind {
             FormKind::Symbol(name) => {
                 compile_value(self)?;
-                let b = self.declare(name);
-                self.emit_local(Instr::DeclareLocal, b, target.span);
+                if self.declares_into_caller() {
+                    self.emit(Instr::DefineEvalVar(Symbol::intern(name)), target.span);
+                } else {
+                    let b = self.declare(name);
+                    self.emit_local(Instr::DeclareLocal, b, target.span);
+                }
             }
             FormKind::ComplexSymbol(parts) => {
                 let last = self.compile_path_target(parts, span)?;
@@ -216,6 +238,17 @@ impl Compiler {
             }
         }
         Ok(())
+    }
+
+    /// Whether a `var` here declares into the scope that called `eval`: at
+    /// the top level of an `eval` unit (not inside a nested scope or function).
+    fn declares_into_caller(&self) -> bool {
+        self.fns.len() == 1
+            && self.fr().scopes.len() == 1
+            && self
+                .eval_scope
+                .as_ref()
+                .is_some_and(|s| s.declare_into_caller)
     }
 
     /// `[v] →`: binds a `match`/`var` pattern to the value on the stack,
@@ -694,6 +727,39 @@ impl Compiler {
             }
             Ok(())
         })
+    }
+
+    /// `($tap v body...)`, `($tap v :name body...)`: runs the body with
+    /// `self` (and `name`) bound to v; evaluates to v.
+    fn compile_tap(&mut self, children: &[Form], span: Span) -> CResult<()> {
+        let Some((target, rest)) = children.split_first() else {
+            return Err(CompileError::new(
+                span,
+                "`$tap` needs a value: ($tap v body...)",
+            ));
+        };
+        let (name, body) = match rest.split_first() {
+            Some((
+                Form {
+                    kind: FormKind::Quote(q),
+                    ..
+                },
+                body,
+            )) if q.as_symbol().is_some() => (q.as_symbol(), body),
+            _ => (None, rest),
+        };
+        self.begin_scope();
+        self.compile_expr(target, false)?;
+        if let Some(name) = name {
+            let b = self.declare(name);
+            self.emit_local(Instr::DeclareLocal, b, span);
+        }
+        self.emit(Instr::Dup, span);
+        self.compile_block(None, body, span)?;
+        self.emit(Instr::CallWithSelf, span);
+        self.emit(Instr::Pop, span);
+        self.end_scope();
+        Ok(())
     }
 
     /// `(async expr)`: a future completed with the value, or failed with

@@ -1,7 +1,7 @@
 //! Expressions: literals, names, paths, collections, the dispatch of a gene
 //! form (spec 03 §3.2), operators and calls.
 
-use super::{CResult, CompileError, Compiler, Resolved};
+use super::{CResult, CompileError, Compiler, Outer, Resolved};
 use crate::quote::{form_to_value, literal_value, LITERAL_HEAD};
 use gene_core::bytecode::Instr;
 use gene_core::{heap, Symbol, Value};
@@ -192,6 +192,36 @@ pub(super) fn is_spread_symbol(form: &Form) -> Option<&str> {
     }
 }
 
+/// The selector operator: `./` alone (`Some(None)`) or with its key in the
+/// same token, `./a` (`Some(Some("a"))`). The reader splits `./a` on `/`.
+fn selector_op(form: &Form) -> Option<Option<&str>> {
+    match &form.kind {
+        FormKind::Symbol(s) if s == "./" => Some(None),
+        FormKind::ComplexSymbol(parts) if parts.len() == 2 && parts[0] == "." => {
+            Some((!parts[1].is_empty()).then_some(parts[1].as_str()))
+        }
+        _ => None,
+    }
+}
+
+/// A selector key written in a token: an int when it reads as one.
+fn selector_key(text: &str) -> Value {
+    match text.parse::<i64>() {
+        Ok(i) => Value::int(i),
+        Err(_) => heap::string(text),
+    }
+}
+
+/// The selector `(@ key...)` as a value.
+fn selector_value(keys: &[&str]) -> Value {
+    let keys = keys.iter().map(|k| selector_key(k)).collect();
+    crate::quote::gene(
+        Value::symbol(Symbol::intern("@")),
+        gene_core::object::prop_map(),
+        keys,
+    )
+}
+
 fn is_method_symbol(form: &Form) -> Option<&str> {
     match form.as_symbol() {
         Some(s) if s.len() > 1 && s.starts_with('.') && !s.starts_with("..") => {
@@ -311,6 +341,10 @@ impl Compiler {
             self.emit(Instr::Spread, span);
             return Ok(());
         }
+        if let Some(key) = name.strip_prefix('@').filter(|k| !k.is_empty()) {
+            self.emit_const(selector_value(&[key]), span);
+            return Ok(());
+        }
         if let Some(member) = name.strip_prefix('$') {
             if !member.is_empty() && name != "$ns" && name != "$ex" {
                 self.emit_load_name("gene", span);
@@ -322,6 +356,12 @@ impl Compiler {
             Resolved::Local(b) => self.emit_local(Instr::LoadLocal, b, span),
             Resolved::Upvalue(i) => {
                 self.emit(Instr::LoadUpvalue(i), span);
+            }
+            Resolved::Outer(Outer::Slot(s)) => {
+                self.emit(Instr::LoadOuter(s), span);
+            }
+            Resolved::Outer(Outer::Upvalue(i)) => {
+                self.emit(Instr::LoadOuterUpvalue(i), span);
             }
             Resolved::Global => self.emit_load_name(name, span),
         }
@@ -376,6 +416,12 @@ impl Compiler {
             self.emit(Instr::Nil, span);
             return Ok(());
         };
+        if let Some(key) = root.strip_prefix('@').filter(|k| !k.is_empty()) {
+            let mut keys = vec![key];
+            keys.extend(rest.iter().map(|p| p.as_str()));
+            self.emit_const(selector_value(&keys), span);
+            return Ok(());
+        }
         self.compile_path_root(root, span)?;
         for part in rest {
             self.compile_path_step(part, span);
@@ -435,8 +481,28 @@ impl Compiler {
         let first_sym = first.and_then(|f| f.as_symbol());
 
         // 1. the selector operator
-        if head_sym == Some("./") {
+        if selector_op(head) == Some(None) {
             return self.compile_select(children, span);
+        }
+        match first.and_then(selector_op) {
+            Some(None) if children.len() >= 2 => {
+                let mut operands = vec![head.clone()];
+                operands.extend_from_slice(&children[1..]);
+                return self.compile_select(&operands, span);
+            }
+            Some(Some(key)) => {
+                self.compile_expr(head, false)?;
+                self.emit_const(selector_key(key), span);
+                match children.get(1) {
+                    Some(default) => self.compile_expr(default, false)?,
+                    None => {
+                        self.emit(Instr::Nil, span);
+                    }
+                }
+                self.emit(Instr::Select, span);
+                return Ok(());
+            }
+            _ => {}
         }
         // 2. a range `(a .. b)`
         if first_sym == Some("..") && children.len() == 2 && props.is_empty() {
@@ -479,13 +545,6 @@ impl Compiler {
             if op == "->" && !special {
                 return self.compile_block(Some(head), &children[1..], span);
             }
-            if let Some(key) = op.strip_prefix("./") {
-                self.compile_expr(head, false)?;
-                self.emit_key(key, span);
-                self.emit(Instr::Nil, span);
-                self.emit(Instr::Select, span);
-                return Ok(());
-            }
         }
         // 8. a method call `(obj .m args...)`
         if !special {
@@ -511,16 +570,6 @@ impl Compiler {
         }
         // 11. a call
         self.compile_call(head, props, children, span, tail)
-    }
-
-    /// Pushes a selector key written in one token (`./a`, `./0`).
-    fn emit_key(&mut self, key: &str, span: Span) {
-        match key.parse::<i32>() {
-            Ok(i) => {
-                self.emit(Instr::Int(i), span);
-            }
-            Err(_) => self.emit_const(heap::string(key), span),
-        }
     }
 
     fn compile_select(&mut self, children: &[Form], span: Span) -> CResult<()> {
@@ -891,6 +940,12 @@ impl Compiler {
             Resolved::Local(b) => self.emit_local(Instr::StoreLocal, b, span),
             Resolved::Upvalue(i) => {
                 self.emit(Instr::StoreUpvalue(i), span);
+            }
+            Resolved::Outer(Outer::Slot(s)) => {
+                self.emit(Instr::StoreOuter(s), span);
+            }
+            Resolved::Outer(Outer::Upvalue(i)) => {
+                self.emit(Instr::StoreOuterUpvalue(i), span);
             }
             Resolved::Global => {
                 self.emit(Instr::StoreName(Symbol::intern(name)), span);

@@ -15,7 +15,9 @@ mod control;
 mod define;
 mod expr;
 
-use gene_core::bytecode::{Capture, Handler, Instr, NameCache, Pattern, Proto, ProtoKind};
+use gene_core::bytecode::{
+    Capture, Handler, Instr, LocalName, NameCache, Pattern, Proto, ProtoKind,
+};
 use gene_core::{Symbol, Value};
 use gene_reader::{Form, Span};
 use std::cell::Cell;
@@ -67,7 +69,10 @@ impl Session {
             FnState::new(ProtoKind::TopLevel, Symbol::intern("<main>"), self.file)
         });
         top.reset_code();
-        let mut c = Compiler { fns: vec![top] };
+        let mut c = Compiler {
+            fns: vec![top],
+            eval_scope: None,
+        };
         let result = c.compile_body(forms, Span::default(), false).map(|_| {
             c.emit(Instr::Return, Span::default());
         });
@@ -98,6 +103,40 @@ struct Binding {
     name: String,
     slot: u32,
     captured: bool,
+    /// The pcs where the binding is in scope (`end` set when its scope ends).
+    start: u32,
+    end: Option<u32>,
+}
+
+/// Where a name visible to `eval` lives in the frame `eval` runs for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outer {
+    Slot(u32),
+    Upvalue(u32),
+}
+
+/// The locals an `eval` unit may use, and whether its top-level `var`s
+/// declare variables in the calling scope (`eval`, `$caller_eval`) or stay
+/// local to the unit (`$render`'s unquotes).
+#[derive(Clone, Debug, Default)]
+pub struct EvalScope {
+    pub names: Vec<(String, Outer)>,
+    pub declare_into_caller: bool,
+}
+
+/// Compiles data evaluated by `eval` as a unit that can use the locals of the
+/// frame it runs for.
+pub fn compile_eval(forms: &[Form], file: &str, scope: EvalScope) -> CResult<&'static Proto> {
+    let file: &'static str = Box::leak(file.to_string().into_boxed_str());
+    let top = FnState::new(ProtoKind::TopLevel, Symbol::intern("<eval>"), file);
+    let mut c = Compiler {
+        fns: vec![top],
+        eval_scope: Some(scope),
+    };
+    c.compile_body(forms, Span::default(), false)?;
+    c.emit(Instr::Return, Span::default());
+    let mut top = c.fns.pop().expect("the top-level state stays on the stack");
+    Ok(top.finish_in_place())
 }
 
 #[derive(Default)]
@@ -153,6 +192,8 @@ struct FnState {
     capture_keys: Vec<(bool, usize)>,
     capture_names: Vec<String>,
     depth: u32,
+    /// The last pc a jump lands on (no instruction fusion across it).
+    label: usize,
     loops: Vec<LoopCtx>,
     finallies: Vec<FinallyCtx>,
     /// Slot holding the exception of each enclosing `catch` (for `$ex`).
@@ -196,6 +237,7 @@ impl FnState {
             capture_keys: Vec::new(),
             capture_names: Vec::new(),
             depth: 0,
+            label: 0,
             loops: Vec::new(),
             finallies: Vec::new(),
             ex_slots: Vec::new(),
@@ -220,8 +262,12 @@ impl FnState {
         self.local_refs.clear();
         self.pattern_refs.clear();
         self.handlers.clear();
+        for b in &mut self.bindings {
+            b.start = 0;
+        }
         self.name_caches = 0;
         self.depth = 0;
+        self.label = 0;
     }
 
     /// Rewrites captured locals to cells and builds the Proto, leaving the
@@ -249,6 +295,17 @@ impl FnState {
             };
             mark_cell(target, slot);
         }
+        let end = self.code.len() as u32;
+        let local_names = self
+            .bindings
+            .iter()
+            .map(|b| LocalName {
+                name: Symbol::intern(&b.name),
+                slot: b.slot,
+                start: b.start,
+                end: b.end.unwrap_or(end),
+            })
+            .collect();
         let proto = Proto {
             name: self.name,
             kind: self.kind,
@@ -262,6 +319,12 @@ impl FnState {
             patterns: std::mem::take(&mut self.patterns),
             n_slots: self.n_slots,
             captures: self.captures.clone(),
+            upvalue_names: self
+                .capture_names
+                .iter()
+                .map(|n| Symbol::intern(n))
+                .collect(),
+            local_names,
             handlers: std::mem::take(&mut self.handlers),
             is_async: self.is_async,
             fast_arity: fast_arity(&self.params),
@@ -312,11 +375,15 @@ fn mark_cell(pattern: &mut Pattern, target: u32) {
 enum Resolved {
     Local(usize),
     Upvalue(u32),
+    /// A local of the frame an `eval` unit runs for.
+    Outer(Outer),
     Global,
 }
 
 pub(crate) struct Compiler {
     fns: Vec<FnState>,
+    /// Set when compiling code for `eval`.
+    eval_scope: Option<EvalScope>,
 }
 
 impl Compiler {
@@ -333,8 +400,24 @@ impl Compiler {
     }
 
     /// Appends `instr`, tracking the operand-stack depth; returns its pc.
+    /// An int literal followed by `+`, `-` or `<` fuses into one
+    /// instruction, unless a jump lands between them.
     fn emit(&mut self, instr: Instr, span: Span) -> usize {
         let f = self.f();
+        if let (Some(&Instr::Int(k)), true) = (f.code.last(), f.code.len() > f.label) {
+            let fused = match instr {
+                Instr::Add => Some(Instr::AddInt(k)),
+                Instr::Sub if k != i32::MIN => Some(Instr::AddInt(-k)),
+                Instr::Lt => Some(Instr::LtInt(k)),
+                _ => None,
+            };
+            if let Some(fused) = fused {
+                let pc = f.code.len() - 1;
+                f.code[pc] = fused;
+                f.depth = f.depth.saturating_sub(1);
+                return pc;
+            }
+        }
         let effect = stack_effect(&instr);
         f.depth = (f.depth as i64 + effect as i64).max(0) as u32;
         f.code.push(instr);
@@ -365,6 +448,7 @@ impl Compiler {
     /// Points the jump at `at` to the current pc.
     fn patch_here(&mut self, at: usize) {
         let here = self.pc() as u32;
+        self.f().label = here as usize;
         self.patch(at, here);
     }
 
@@ -415,6 +499,10 @@ impl Compiler {
     fn end_scope(&mut self) {
         let f = self.f();
         if let Some(scope) = f.scopes.pop() {
+            let end = f.code.len() as u32;
+            for &b in &scope.bindings {
+                f.bindings[b].end = Some(end);
+            }
             // A captured slot may still be referenced by a closure's cell, but
             // the cell itself is what the closure holds, so the slot is free.
             f.next_slot = scope.first_slot;
@@ -434,10 +522,13 @@ impl Compiler {
     fn declare(&mut self, name: &str) -> usize {
         let slot = self.hidden_slot();
         let f = self.f();
+        let start = f.code.len() as u32;
         f.bindings.push(Binding {
             name: name.to_string(),
             slot,
             captured: false,
+            start,
+            end: None,
         });
         let b = f.bindings.len() - 1;
         if let Some(scope) = f.scopes.last_mut() {
@@ -473,10 +564,17 @@ impl Compiler {
         if let Some(b) = Self::find_local(&self.fns[top], name) {
             return Resolved::Local(b);
         }
-        match self.resolve_upvalue(top, name) {
-            Some(i) => Resolved::Upvalue(i),
-            None => Resolved::Global,
+        if let Some(i) = self.resolve_upvalue(top, name) {
+            return Resolved::Upvalue(i);
         }
+        if top == 0 {
+            if let Some(scope) = &self.eval_scope {
+                if let Some((_, outer)) = scope.names.iter().rev().find(|(n, _)| n == name) {
+                    return Resolved::Outer(*outer);
+                }
+            }
+        }
+        Resolved::Global
     }
 
     /// Finds `name` in the functions enclosing `fn_index`, threading the
@@ -553,6 +651,8 @@ pub fn stack_effect(instr: &Instr) -> i32 {
         Pop | JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => -1,
         StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => 0,
         StoreName(_) | DefineMember(_) | GetMember(_) | GetChild(_) => 0,
+        LoadOuter(_) | LoadOuterUpvalue(_) => 1,
+        StoreOuter(_) | StoreOuterUpvalue(_) | DefineEvalVar(_) => 0,
         Select => -2,
         SetMember(_) | SetChild(_) => -1,
         SetKey => -2,
@@ -570,6 +670,7 @@ pub fn stack_effect(instr: &Instr) -> i32 {
         CallMethod { args, .. } => -(args as i32),
         CallSuper { args, .. } => -(args as i32),
         JumpIfMacro(_) => 0,
+        CallWithSelf => -1,
         IterInit(_) => -1,
         IterNext { .. } => 1,
         IterNext2 { .. } => 2,

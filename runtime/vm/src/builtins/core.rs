@@ -1,5 +1,6 @@
 //! Core functions of the `gene` namespace (spec 04 §4.1–4.2): printing,
-//! `assert`, `$parse`, environment and process access.
+//! `assert`, `todo` / `not_allowed`, `$parse`, environment and process
+//! access.
 
 use super::arg;
 use crate::errors::VmResult;
@@ -14,7 +15,14 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     vm.def_fn("println", println);
     vm.def_fn("assert", assert);
     vm.def_fn("parse", parse);
+    vm.def_fn("todo", |vm, _, args, _| {
+        Err(raise_exception(vm, args, "TODO"))
+    });
+    vm.def_fn("not_allowed", |vm, _, args, _| {
+        Err(raise_exception(vm, args, "Not allowed"))
+    });
     vm.def_fn("env", env);
+    vm.def_fn("set_env", set_env);
     vm.def_fn("exit", exit);
     vm.def_fn("debug", debug);
     let args = options
@@ -74,6 +82,16 @@ fn assert(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResul
     Err(vm.error(ErrorKind::AssertionError, message))
 }
 
+/// An `Exception` with the display form of the first argument as its
+/// message, or `default`.
+fn raise_exception(vm: &Vm, args: &[Value], default: &str) -> Value {
+    let message = match args.first() {
+        Some(m) => gene_core::print::display(*m),
+        None => default.to_string(),
+    };
+    vm.make_exception(vm.classes.exception, message)
+}
+
 /// `$parse`: the first form read from a string, as data.
 fn parse(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
     let Some(text) = arg(args, 0).as_str() else {
@@ -92,6 +110,21 @@ fn env(_: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
         Ok(v) => heap::string(v),
         Err(_) => arg(args, 1),
     })
+}
+
+/// `$set_env name value`: sets an environment variable of this process.
+fn set_env(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    let name = gene_core::print::display(arg(args, 0));
+    let value = gene_core::print::display(arg(args, 1));
+    // `set_var` panics on these; report them as Gene errors instead.
+    if name.is_empty() || name.contains(['=', '\0']) || value.contains('\0') {
+        return Err(vm.error(
+            ErrorKind::ArgumentError,
+            format!("set_env: invalid variable name or value {name:?}"),
+        ));
+    }
+    std::env::set_var(name, value);
+    Ok(Value::NIL)
 }
 
 fn exit(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {

@@ -3,16 +3,33 @@
 //! Every native has the same signature ([`NativeFn`]): the VM, the receiver
 //! (`self`, nil for plain functions), positional arguments and named
 //! properties. [`install`] registers them: functions as members of the
-//! `gene` namespace, methods in the tables of the built-in classes.
-//! One module per class or concern.
+//! `gene` namespace (or of a sub-namespace such as `gene/io`), methods in
+//! the tables of the built-in classes. One module per class or concern.
+//!
+//! Conventions every native follows: a bad argument raises `ArgumentError`
+//! (or `TypeError` for a receiver of the wrong kind) rather than panicking,
+//! and no `RefCell` borrow of Gene data is held across a call back into
+//! Gene (callbacks may mutate the collection being walked, so natives work
+//! on a snapshot).
 
-mod collections;
+mod array;
+mod base64;
 mod core;
+mod future;
+mod gene;
+mod io;
+mod json;
+mod map;
 mod object;
+mod random;
+mod range;
+mod set;
 mod string;
+mod time;
 
 use crate::errors::VmResult;
-use crate::vm::{Vm, VmOptions};
+use crate::names::namespace_of;
+use crate::vm::{new_namespace, Vm, VmOptions};
 use gene_core::heap::{self, Obj};
 use gene_core::object::{NativeFn as NativeObj, PropMap};
 use gene_core::print::type_name;
@@ -43,6 +60,24 @@ impl Vm {
         self.define_builtin(name, f);
     }
 
+    /// The namespace `gene/<name>` (`gene/io`, `gene/json`, ...), created
+    /// on first use.
+    pub fn builtin_namespace(&mut self, name: &str) -> Value {
+        let existing = namespace_of(self.gene_ns).and_then(|g| g.get(Symbol::intern(name)));
+        if let Some(ns) = existing.filter(|v| matches!(v.obj(), Some(Obj::Namespace(_)))) {
+            return ns;
+        }
+        let ns = new_namespace(name, self.gene_ns);
+        self.define_builtin(name, ns);
+        ns
+    }
+
+    /// Registers `func` as function `name` of namespace `ns`.
+    pub fn def_fn_in(&mut self, ns: Value, name: &str, func: NativeFn) {
+        let f = self.native(name, func);
+        self.define_member(ns, Symbol::intern(name), f);
+    }
+
     /// Registers `func` as method `name` of `class`.
     pub fn def_method(&mut self, class: Value, name: &str, func: NativeFn) {
         let f = self.native(name, func);
@@ -58,6 +93,18 @@ impl Vm {
             format!("{what}, got {}", type_name(got)),
         )
     }
+
+    /// A `TypeError` for a native method called on a receiver of the wrong
+    /// kind (possible through user subclasses of built-in classes).
+    pub fn bad_receiver(&self, method: &str, expected: &str, got: Value) -> Value {
+        self.error(
+            ErrorKind::TypeError,
+            format!(
+                "{method} needs a {expected} receiver, got {}",
+                type_name(got)
+            ),
+        )
+    }
 }
 
 /// Positional argument `i`, nil when missing.
@@ -65,11 +112,41 @@ pub fn arg(args: &[Value], i: usize) -> Value {
     args.get(i).copied().unwrap_or(Value::NIL)
 }
 
+/// Positional argument `i` as an int; `what` names it in the error
+/// ("substr: start must be an int").
+pub fn int_arg(vm: &Vm, args: &[Value], i: usize, what: &str) -> VmResult<i64> {
+    let v = arg(args, i);
+    v.as_int().ok_or_else(|| vm.bad_argument(what, v))
+}
+
+/// Positional argument `i` as text: a string, or a char taken as a
+/// one-character string.
+pub fn text_arg(vm: &Vm, args: &[Value], i: usize, what: &str) -> VmResult<String> {
+    let v = arg(args, i);
+    if let Some(s) = v.as_str() {
+        return Ok(s.to_string());
+    }
+    match v.as_char() {
+        Some(c) => Ok(c.to_string()),
+        None => Err(vm.bad_argument(what, v)),
+    }
+}
+
 pub fn install(vm: &mut Vm, options: &VmOptions) {
     core::install(vm, options);
     object::install(vm);
+    json::install(vm);
     string::install(vm);
-    collections::install(vm);
+    array::install(vm);
+    map::install(vm);
+    gene::install(vm);
+    set::install(vm);
+    range::install(vm);
+    future::install(vm);
+    time::install(vm);
+    io::install(vm);
+    random::install(vm);
+    base64::install(vm);
     let classes = [
         vm.classes.object,
         vm.classes.nil,
@@ -108,5 +185,24 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     named.push(("GeneException".into(), vm.classes.exception));
     for (name, class) in named {
         vm.define_builtin(&name, class);
+    }
+}
+
+/// Runs Gene source through the real pipeline (reader, compiler, VM) and
+/// returns the repr of the last form's value, or the uncaught-error line.
+#[cfg(test)]
+pub(crate) fn eval_for_test(src: &str) -> String {
+    let forms = match gene_reader::read_all(src) {
+        Ok(f) => f,
+        Err(e) => return format!("read error: {e}"),
+    };
+    let proto = match gene_frontend::compile_program(&forms, "t") {
+        Ok(p) => p,
+        Err(e) => return format!("compile error: {}", e.message),
+    };
+    let mut vm = Vm::new(VmOptions::default());
+    match vm.run_main(proto) {
+        Ok(v) => gene_core::print::repr(v),
+        Err(thrown) => vm.describe_uncaught(thrown),
     }
 }
