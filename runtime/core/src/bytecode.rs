@@ -199,6 +199,12 @@ pub enum Instr {
     },
     /// `[v] →` throw v.
     Throw,
+    /// `[path] → [namespace]`: loads (once) and runs the module at `path`,
+    /// resolved against the importing file's directory, then the working
+    /// directory.
+    ImportModule,
+    /// `[ns] → [ns.name]`, raising `ImportError` when there is no such member.
+    ImportMember(Symbol),
     /// `[v class] → [bool]` instance-of for catch clauses.
     IsA,
     /// `[v pattern] → [bool]` a `case` clause: class ⇒ instance-of, array ⇒

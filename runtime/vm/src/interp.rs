@@ -697,6 +697,23 @@ impl Vm {
                     };
                     throw!(v);
                 }
+                Instr::ImportModule => {
+                    let path = self.pop();
+                    save_pc!();
+                    let ns = tri!(self.import_module(path, proto.file));
+                    self.stack.push(ns);
+                }
+                Instr::ImportMember(name) => {
+                    let ns = self.pop();
+                    let member = crate::names::namespace_of(ns).and_then(|t| t.get(name));
+                    match member {
+                        Some(v) => self.stack.push(v),
+                        None => throw!(self.error(
+                            ErrorKind::ImportError,
+                            format!("Symbol '{name}' not found in namespace")
+                        )),
+                    }
+                }
                 Instr::IsA => {
                     let class = self.pop();
                     let v = self.pop();

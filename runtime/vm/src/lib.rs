@@ -15,6 +15,7 @@ pub mod builtins;
 pub mod call;
 pub mod errors;
 pub mod interp;
+pub mod modules;
 pub mod names;
 pub mod selector;
 pub mod vm;

@@ -91,6 +91,9 @@ pub struct Vm {
     /// When set, a top-level unit's slots are saved here as it returns, so
     /// the next unit of a REPL session starts with them.
     pub session_slots: Option<Vec<Value>>,
+    /// Imported modules by resolved path: their namespace, or nil while the
+    /// module is still running (an import reaching it then is circular).
+    pub modules: std::collections::HashMap<std::path::PathBuf, Value>,
     out: RefCell<std::io::BufWriter<std::io::Stdout>>,
 }
 
@@ -156,6 +159,7 @@ impl Vm {
             native_depth: 0,
             trace: Vec::new(),
             session_slots: None,
+            modules: std::collections::HashMap::new(),
             out: RefCell::new(std::io::BufWriter::with_capacity(
                 1 << 16,
                 std::io::stdout(),

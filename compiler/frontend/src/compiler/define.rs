@@ -109,7 +109,6 @@ impl Compiler {
                 };
                 self.compile_expr(value, false)?;
                 self.compile_binding_pattern(pattern)?;
-                self.emit(Instr::Pop, span);
                 self.emit(Instr::Nil, span);
             }
             "range" => {
@@ -176,6 +175,7 @@ impl Compiler {
                 self.emit(Instr::CallWithSelf, span);
             }
             "$tap" => self.compile_tap(children, span)?,
+            "import" => self.compile_import(props, children, span)?,
             "async" => self.compile_async(children, span)?,
             "await" => {
                 let n = self.compile_items(children)?;
@@ -729,6 +729,91 @@ impl Compiler {
         })
     }
 
+    /// `(import a b:alias n/f n/[x y:z] from "path")` (or `from` first):
+    /// loads the module and defines the named members in the current
+    /// namespace. Evaluates to nil.
+    fn compile_import(
+        &mut self,
+        props: &[(String, Form)],
+        children: &[Form],
+        span: Span,
+    ) -> CResult<()> {
+        if has_flag(props, "native") {
+            return Err(CompileError::new(
+                span,
+                "native extension imports are not supported yet",
+            ));
+        }
+        let from = children
+            .iter()
+            .position(|f| f.is_symbol("from"))
+            .ok_or_else(|| {
+                CompileError::new(span, "`import` needs a module: (import a b from \"path\")")
+            })?;
+        let Some(Form {
+            kind: FormKind::Str(path),
+            ..
+        }) = children.get(from + 1)
+        else {
+            return Err(CompileError::new(
+                span,
+                "`from` must be followed by the module path as a string",
+            ));
+        };
+        let mut specs: Vec<&Form> = children[..from].iter().collect();
+        specs.extend(children[from + 2..].iter());
+        // Each import: the member path inside the module and the local name.
+        let mut imports: Vec<(Vec<String>, String)> = Vec::new();
+        let mut i = 0;
+        while i < specs.len() {
+            let spec = specs[i];
+            i += 1;
+            let parts: Vec<String> = match &spec.kind {
+                FormKind::Symbol(s) => vec![s.clone()],
+                FormKind::ComplexSymbol(p) => p.clone(),
+                _ => return Err(CompileError::new(spec.span, "expected a name to import")),
+            };
+            if parts.last().is_some_and(|p| p.is_empty()) {
+                // `n/[a b:c]`: several members of a nested namespace
+                let prefix = &parts[..parts.len() - 1];
+                let Some(Form {
+                    kind: FormKind::Array(items),
+                    ..
+                }) = specs.get(i)
+                else {
+                    return Err(CompileError::new(
+                        spec.span,
+                        "expected [names] after a trailing /",
+                    ));
+                };
+                i += 1;
+                for item in items {
+                    let name = item
+                        .as_symbol()
+                        .ok_or_else(|| CompileError::new(item.span, "expected a name"))?;
+                    let mut path = prefix.to_vec();
+                    path.push(name.to_string());
+                    imports.push(split_alias(path));
+                }
+            } else {
+                imports.push(split_alias(parts));
+            }
+        }
+        self.emit_const(gene_core::heap::string(path.as_str()), span);
+        self.emit(Instr::ImportModule, span);
+        for (path, alias) in imports {
+            self.emit(Instr::Dup, span);
+            for part in &path {
+                self.emit(Instr::ImportMember(Symbol::intern(part)), span);
+            }
+            self.emit(Instr::DefineMember(Symbol::intern(&alias)), span);
+            self.emit(Instr::Pop, span);
+        }
+        self.emit(Instr::Pop, span);
+        self.emit(Instr::Nil, span);
+        Ok(())
+    }
+
     /// `($tap v body...)`, `($tap v :name body...)`: runs the body with
     /// `self` (and `name`) bound to v; evaluates to v.
     fn compile_tap(&mut self, children: &[Form], span: Span) -> CResult<()> {
@@ -785,6 +870,17 @@ impl Compiler {
         self.patch_here(done);
         Ok(())
     }
+}
+
+/// Splits `name:alias` off the last part of an import path.
+fn split_alias(mut path: Vec<String>) -> (Vec<String>, String) {
+    let last = path.pop().unwrap_or_default();
+    let (name, alias) = match last.split_once(':') {
+        Some((name, alias)) if !alias.is_empty() => (name.to_string(), alias.to_string()),
+        _ => (last.clone(), last),
+    };
+    path.push(name);
+    (path, alias)
 }
 
 fn has_flag(props: &[(String, Form)], key: &str) -> bool {

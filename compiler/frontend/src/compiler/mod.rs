@@ -670,6 +670,7 @@ pub fn stack_effect(instr: &Instr) -> i32 {
         CallMethod { args, .. } => -(args as i32),
         CallSuper { args, .. } => -(args as i32),
         JumpIfMacro(_) => 0,
+        ImportModule | ImportMember(_) => 0,
         CallWithSelf => -1,
         IterInit(_) => -1,
         IterNext { .. } => 1,

@@ -60,7 +60,7 @@ mod tests {
         let src = "(var ok true)
             (for i in (1 .. 200)
               (var f (rand)) (var n ($rand 3))
-              (if (((f < 0) || (f >= 1)) || ((n < 0) || (n > 2))) (ok = false))))
+              (if (((f < 0) || (f >= 1)) || ((n < 0) || (n > 2))) (ok = false)))
             ok";
         assert_eq!(eval(src), "true");
         assert_eq!(

@@ -1,6 +1,6 @@
 //! Methods of `Range` (spec 02 §2.8, 04 §4.4). Ranges are inclusive of
-//! their end; `.to_a` and `.each` refuse ranges too large to materialise
-//! or walk in memory rather than exhausting it.
+//! their end. `.to_a` refuses a range too large to materialise
+//! ([`MAX_ELEMENTS`]) with `ArgumentError` rather than exhausting memory.
 
 use super::arg;
 use crate::errors::VmResult;

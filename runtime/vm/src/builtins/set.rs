@@ -40,10 +40,12 @@ fn elements(vm: &Vm, this: Value) -> VmResult<&'static RefCell<Vec<Value>>> {
 
 /// `.add x...`: adds the values not already present; returns the set.
 fn add(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
-    let mut s = elements(vm, this)?.borrow_mut();
+    let s = elements(vm, this)?;
     for x in args {
-        if !s.iter().any(|e| equals(*e, *x)) {
-            s.push(*x);
+        // A shared borrow while comparing: `x` may be this very set.
+        let present = s.borrow().iter().any(|e| equals(*e, *x));
+        if !present {
+            s.borrow_mut().push(*x);
         }
     }
     Ok(this)
@@ -59,5 +61,6 @@ mod tests {
         assert_eq!(eval("(#[1 \"a\"] .contains \"a\")"), "true");
         assert_eq!(eval("(#[1 1 2] .size)"), "2");
         assert_eq!(eval("(#[1 2] .to_a)"), "[1 2]");
+        assert_eq!(eval("(var s #[#[]]) (s .add s) (s .size)"), "2");
     }
 }
