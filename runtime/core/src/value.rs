@@ -35,7 +35,7 @@ pub const SMALL_INT_MIN: i64 = -(1 << 47);
 pub const SMALL_INT_MAX: i64 = (1 << 47) - 1;
 
 impl Value {
-    pub const NIL: Value = Value((TAG_SPECIAL << TAG_SHIFT) | 0);
+    pub const NIL: Value = Value(TAG_SPECIAL << TAG_SHIFT);
     pub const FALSE: Value = Value((TAG_SPECIAL << TAG_SHIFT) | 1);
     pub const TRUE: Value = Value((TAG_SPECIAL << TAG_SHIFT) | 2);
     pub const VOID: Value = Value((TAG_SPECIAL << TAG_SHIFT) | 3);

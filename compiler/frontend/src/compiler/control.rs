@@ -18,7 +18,7 @@ fn is_keyword(form: &Form) -> bool {
 }
 
 /// Splits `forms` at the first form satisfying `stop`.
-fn split_until<'a>(forms: &'a [Form], stop: impl Fn(&Form) -> bool) -> (&'a [Form], &'a [Form]) {
+fn split_until(forms: &[Form], stop: impl Fn(&Form) -> bool) -> (&[Form], &[Form]) {
     let i = forms.iter().position(stop).unwrap_or(forms.len());
     forms.split_at(i)
 }
