@@ -683,3 +683,118 @@ pub fn stack_effect(instr: &Instr) -> i32 {
         EnumAddMember { .. } => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(src: &str) -> &'static Proto {
+        let forms = gene_reader::read_all(src).expect("test source reads");
+        compile_program(&forms, "test.gene").expect("test source compiles")
+    }
+
+    fn compile_err(src: &str) -> CompileError {
+        let forms = gene_reader::read_all(src).expect("test source reads");
+        compile_program(&forms, "test.gene").expect_err("test source must not compile")
+    }
+
+    #[test]
+    fn captured_locals_live_in_cells_and_others_in_slots() {
+        let main = compile("(var a 1) (var b 2) (fnx [] a) b");
+        assert!(
+            main.code.contains(&Instr::DeclareCell(0)),
+            "{:?}",
+            main.code
+        );
+        assert!(
+            main.code.contains(&Instr::DeclareLocal(1)),
+            "{:?}",
+            main.code
+        );
+        assert!(main.code.contains(&Instr::LoadLocal(1)));
+        let inner = main.protos[0];
+        assert_eq!(inner.captures, vec![Capture::Local(0)]);
+        assert!(inner.code.contains(&Instr::LoadUpvalue(0)));
+    }
+
+    #[test]
+    fn captures_thread_through_intermediate_functions() {
+        let main = compile("(var x 1) (fnx [] (fnx [] x))");
+        let middle = main.protos[0];
+        let inner = middle.protos[0];
+        assert_eq!(middle.captures, vec![Capture::Local(0)]);
+        assert_eq!(inner.captures, vec![Capture::Upvalue(0)]);
+    }
+
+    #[test]
+    fn infix_chains_follow_precedence() {
+        let main = compile("(var a 1) (var b 2) (var c 3) (a + b * c)");
+        let ops: Vec<Instr> = main
+            .code
+            .iter()
+            .copied()
+            .filter(|i| matches!(i, Instr::Add | Instr::Mul))
+            .collect();
+        assert_eq!(ops, vec![Instr::Mul, Instr::Add]);
+    }
+
+    #[test]
+    fn self_calls_in_tail_position_reuse_the_frame() {
+        let main = compile("(fn f [n] (if (n == 0) 0 else (f (n - 1))))");
+        assert!(main.protos[0]
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::TailCall(1))));
+        let guarded = compile("(fn g [n] (try (g n) catch * 0))");
+        assert!(!guarded.protos[0]
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::TailCall(_))));
+    }
+
+    #[test]
+    fn int_literals_fuse_with_add_and_compare_but_not_across_jumps() {
+        let main = compile("(var n 1) (n + 1) (n < 2)");
+        assert!(main.code.contains(&Instr::AddInt(1)));
+        assert!(main.code.contains(&Instr::LtInt(2)));
+        let branchy = compile("(var n 1) (n < (if n 1 else 2))");
+        assert!(branchy.code.contains(&Instr::Lt), "{:?}", branchy.code);
+    }
+
+    #[test]
+    fn every_statement_leaves_the_stack_balanced() {
+        let src = "(var xs [1 2 3]) (for x in xs (if (x > 1) (break x))) \
+                   (try (throw 1) catch * 2 finally 3) (while false 1) (xs/0 += 1)";
+        let forms = gene_reader::read_all(src).expect("reads");
+        let mut c = Compiler {
+            fns: vec![FnState::new(ProtoKind::TopLevel, Symbol::intern("t"), "t")],
+            eval_scope: None,
+        };
+        for form in &forms {
+            c.compile_expr(form, false).expect("compiles");
+            assert_eq!(c.depth(), 1, "after {form:?}");
+            c.emit(Instr::Pop, form.span);
+        }
+    }
+
+    #[test]
+    fn compile_errors_are_located_and_say_what_to_write() {
+        let e = compile_err("\n  (if)");
+        assert_eq!((e.span.line, e.span.col), (2, 3));
+        assert!(e.message.contains("condition"), "{}", e.message);
+        let e = compile_err("(var x 1)\n(x = )");
+        assert_eq!(e.span.line, 2);
+        let e = compile_err("(1 + 2 3)");
+        assert!(e.message.contains("infix"), "{}", e.message);
+    }
+
+    #[test]
+    fn session_units_share_top_level_slots() {
+        let mut session = Session::new("<repl>");
+        let read = |s: &str| gene_reader::read_all(s).expect("reads");
+        session.compile(&read("(var a 1)")).expect("compiles");
+        let second = session.compile(&read("a")).expect("compiles");
+        assert_eq!(second.code[0], Instr::LoadLocal(0));
+        assert_eq!(session.slot_count(), 1);
+    }
+}
