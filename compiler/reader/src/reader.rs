@@ -34,7 +34,7 @@ mod tests;
 
 use std::fmt;
 
-use crate::{render_diagnostic, Form, Span};
+use crate::{render_diagnostic, Form, FormKind, Span};
 use cursor::Cursor;
 use frame::{Frame, FrameKind, PrefixKind};
 
@@ -206,6 +206,21 @@ fn scan<'a>(cur: &mut Cursor<'a>) -> Result<Event<'a>> {
         '[' => open(cur, 1, FrameKind::Array(Vec::new())),
         '{' => open(cur, 1, FrameKind::map()),
         ':' => open(cur, 1, FrameKind::prefix(PrefixKind::Quote)),
+        // `%` alone (and `%=`) is the modulo operator, not an unquote.
+        '%' if operator_ends(cur.peek_nth(1)) => {
+            cur.bump();
+            Ok(Event::Form(Form::new(
+                FormKind::Symbol("%".into()),
+                cur.span_from(&at),
+            )))
+        }
+        '%' if cur.peek_nth(1) == Some('=') && operator_ends(cur.peek_nth(2)) => {
+            cur.bump_n(2);
+            Ok(Event::Form(Form::new(
+                FormKind::Symbol("%=".into()),
+                cur.span_from(&at),
+            )))
+        }
         '%' if cur.peek_nth(1) == Some('_') => {
             open(cur, 2, FrameKind::prefix(PrefixKind::UnquoteDiscard))
         }
@@ -232,6 +247,12 @@ fn scan<'a>(cur: &mut Cursor<'a>) -> Result<Event<'a>> {
         }
         _ => symbol::read_symbol(cur).map(Event::Form),
     }
+}
+
+/// Whether an operator token ends before `next`: whitespace, a closing
+/// delimiter or the end of input.
+fn operator_ends(next: Option<char>) -> bool {
+    next.is_none_or(|c| is_whitespace(c) || matches!(c, ')' | ']' | '}'))
 }
 
 /// Whitespace separates forms; the comma is whitespace (`[1, 2]` ≡ `[1 2]`).

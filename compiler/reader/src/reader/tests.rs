@@ -981,6 +981,15 @@ mod quoting_and_dispatch {
     }
 
     #[test]
+    fn percent_alone_is_the_modulo_operator() {
+        assert_eq!(read("(x % 2)"), "(x % 2)");
+        assert_eq!(read("[%]"), "[%]");
+        assert_eq!(read("(x %= 2)"), "(x %= 2)");
+        assert!(matches!(read_form("(x % 2)").kind, FormKind::Gene { .. }));
+        assert_eq!(read("%=x"), "%=x");
+    }
+
+    #[test]
     fn prefix_without_operand() {
         assert_err(":", 1, 1, "EOF after `:`: expected a form to quote");
         assert_err(
@@ -989,7 +998,6 @@ mod quoting_and_dispatch {
             4,
             "`:` must be followed by a form to quote, but `)` follows it",
         );
-        assert_err("[%]", 1, 2, "`%` must be followed by a form to unquote");
         assert_err("%_", 1, 1, "EOF after `%_`");
     }
 
