@@ -23,7 +23,7 @@ pub struct GcBox {
 
 /// The heap object kinds.
 pub enum Obj {
-    /// An int outside the 48-bit immediate range.
+    /// An int outside the 50-bit immediate range.
     Int(i64),
     Str(Box<str>),
     ComplexSymbol(Box<[Symbol]>),

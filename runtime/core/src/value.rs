@@ -2,18 +2,20 @@
 //!
 //! Layout (64 bits): every bit pattern below `0xFFF8 << 48` is an `f64`
 //! (NaNs are canonicalised to `0x7FF8_0000_0000_0000`, so no float reaches
-//! the tagged range). Tagged values keep their tag in the top 16 bits and a
-//! 48-bit payload below:
+//! the tagged range). Small ints take the top quarter of the tagged range
+//! (top 14 bits set) with a 50-bit payload; the other tags keep their tag in
+//! the top 16 bits and a 48-bit payload below:
 //!
-//! | top 16 bits | kind | payload |
+//! | top bits | kind | payload |
 //! |---|---|---|
 //! | `0xFFF8` | heap pointer | address of a [`GcBox`](crate::heap::GcBox) |
-//! | `0xFFF9` | small int | 48-bit two's complement |
-//! | `0xFFFA` | special | nil, false, true, void, placeholder |
-//! | `0xFFFB` | char | Unicode scalar value |
-//! | `0xFFFC` | symbol | interned id |
+//! | `0xFFF9` | special | nil, false, true, void, placeholder |
+//! | `0xFFFA` | char | Unicode scalar value |
+//! | `0xFFFB` | symbol | interned id |
+//! | `0xFFFC`–`0xFFFF` | small int | 50-bit two's complement |
 //!
-//! Ints outside the 48-bit range are boxed ([`Obj::Int`](crate::heap::Obj)).
+//! Ints outside the 50-bit range are boxed ([`Obj::Int`](crate::heap::Obj));
+//! 50 bits keep products like `i * i` for i up to 2·10⁷ unboxed.
 
 use crate::heap::{GcBox, Obj};
 use crate::symbol::Symbol;
@@ -25,14 +27,17 @@ pub struct Value(u64);
 const TAG_SHIFT: u32 = 48;
 const PAYLOAD_MASK: u64 = (1 << TAG_SHIFT) - 1;
 pub const TAG_PTR: u64 = 0xFFF8;
-pub const TAG_INT: u64 = 0xFFF9;
-pub const TAG_SPECIAL: u64 = 0xFFFA;
-pub const TAG_CHAR: u64 = 0xFFFB;
-pub const TAG_SYMBOL: u64 = 0xFFFC;
+pub const TAG_SPECIAL: u64 = 0xFFF9;
+pub const TAG_CHAR: u64 = 0xFFFA;
+pub const TAG_SYMBOL: u64 = 0xFFFB;
+/// Small ints: the top 14 bits all set.
+const INT_PREFIX: u64 = 0x3FFF;
+const INT_SHIFT: u32 = 50;
+const INT_MASK: u64 = (1 << INT_SHIFT) - 1;
 const CANONICAL_NAN: u64 = 0x7FF8_0000_0000_0000;
 
-pub const SMALL_INT_MIN: i64 = -(1 << 47);
-pub const SMALL_INT_MAX: i64 = (1 << 47) - 1;
+pub const SMALL_INT_MIN: i64 = -(1 << 49);
+pub const SMALL_INT_MAX: i64 = (1 << 49) - 1;
 
 impl Value {
     pub const NIL: Value = Value(TAG_SPECIAL << TAG_SHIFT);
@@ -80,10 +85,10 @@ impl Value {
     #[inline]
     pub fn small_int(i: i64) -> Value {
         debug_assert!((SMALL_INT_MIN..=SMALL_INT_MAX).contains(&i));
-        Value((TAG_INT << TAG_SHIFT) | (i as u64 & PAYLOAD_MASK))
+        Value((INT_PREFIX << INT_SHIFT) | (i as u64 & INT_MASK))
     }
 
-    /// Any i64: immediate when it fits in 48 bits, boxed otherwise.
+    /// Any i64: immediate when it fits in 50 bits, boxed otherwise.
     #[inline]
     pub fn int(i: i64) -> Value {
         if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&i) {
@@ -117,7 +122,7 @@ impl Value {
 
     #[inline]
     pub fn is_small_int(self) -> bool {
-        self.tag() == TAG_INT
+        self.0 >> INT_SHIFT == INT_PREFIX
     }
 
     #[inline]
@@ -147,7 +152,7 @@ impl Value {
     #[inline]
     pub fn as_small_int(self) -> Option<i64> {
         if self.is_small_int() {
-            Some(((self.0 << 16) as i64) >> 16)
+            Some(((self.0 << (64 - INT_SHIFT)) as i64) >> (64 - INT_SHIFT))
         } else {
             None
         }
@@ -236,7 +241,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ints_round_trip_at_the_48_bit_edges() {
+    fn ints_round_trip_at_the_50_bit_edges() {
         for i in [0, 1, -1, SMALL_INT_MAX, SMALL_INT_MIN, i64::MAX, i64::MIN] {
             assert_eq!(Value::int(i).as_int(), Some(i));
         }

@@ -175,6 +175,7 @@ impl Compiler {
                 self.emit(Instr::CallWithSelf, span);
             }
             "$tap" => self.compile_tap(children, span)?,
+            "$set" => self.compile_set(children, span)?,
             "import" => self.compile_import(props, children, span)?,
             "async" => self.compile_async(children, span)?,
             "await" => {
@@ -814,6 +815,50 @@ impl Compiler {
         Ok(())
     }
 
+    /// `($set target selector value)`: with a selector written in place
+    /// (`@k`, `(@ a b)`) the path is compiled to direct access, so no selector
+    /// value is built; otherwise the selector is applied at run time.
+    fn compile_set(&mut self, children: &[Form], span: Span) -> CResult<()> {
+        let [target, selector, value] = children else {
+            return Err(CompileError::new(span, "`$set` takes a target, a selector and a value: ($set m @k v)"));
+        };
+        let keys: Option<Vec<Form>> = match &selector.kind {
+            FormKind::Gene { head, props, children } if head.is_symbol("@") && props.is_empty() && !children.is_empty() => {
+                Some(children.clone())
+            }
+            FormKind::Symbol(s) if s.len() > 1 && s.starts_with('@') => {
+                Some(vec![selector_key_form(&s[1..], selector.span)])
+            }
+            FormKind::ComplexSymbol(parts) if parts[0].len() > 1 && parts[0].starts_with('@') => Some(
+                std::iter::once(&parts[0][1..])
+                    .chain(parts[1..].iter().map(|p| p.as_str()))
+                    .map(|k| selector_key_form(k, selector.span))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let Some(keys) = keys else {
+            self.emit_load_name("gene", span);
+            self.emit(Instr::GetMember(Symbol::intern("set")), span);
+            for f in children {
+                self.compile_expr(f, false)?;
+            }
+            self.emit(Instr::Call(3), span);
+            return Ok(());
+        };
+        let (last, path) = keys.split_last().expect("checked non-empty above");
+        self.compile_expr(target, false)?;
+        for key in path {
+            self.compile_expr(key, false)?;
+            self.emit(Instr::Nil, span);
+            self.emit(Instr::Select, span);
+        }
+        self.compile_expr(last, false)?;
+        self.compile_expr(value, false)?;
+        self.emit(Instr::SetKey, span);
+        Ok(())
+    }
+
     /// `($tap v body...)`, `($tap v :name body...)`: runs the body with
     /// `self` (and `name`) bound to v; evaluates to v.
     fn compile_tap(&mut self, children: &[Form], span: Span) -> CResult<()> {
@@ -869,6 +914,14 @@ impl Compiler {
         self.emit(Instr::MakeFuture { failed: true }, span);
         self.patch_here(done);
         Ok(())
+    }
+}
+
+/// A selector key written in a token (`@0`, `@name`) as a literal form.
+fn selector_key_form(text: &str, span: Span) -> Form {
+    match text.parse::<i64>() {
+        Ok(i) => Form::new(FormKind::Int(i), span),
+        Err(_) => Form::new(FormKind::Str(text.to_string()), span),
     }
 }
 
