@@ -345,7 +345,10 @@ impl Vm {
                 Instr::Div => {
                     let b = self.pop();
                     let a = self.pop();
-                    let r = core!(arith(BinOp::Div, a, b));
+                    let r = match (a.as_float(), b.as_float()) {
+                        (Some(x), Some(y)) => Value::float(x / y),
+                        _ => core!(arith(BinOp::Div, a, b)),
+                    };
                     self.stack.push(r);
                 }
                 Instr::Mod => {
@@ -382,13 +385,25 @@ impl Vm {
                 Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
                     let b = self.pop();
                     let a = self.pop();
-                    let r = match (a.as_small_int(), b.as_small_int()) {
-                        (Some(x), Some(y)) => match instr {
-                            Instr::Lt => x < y,
-                            Instr::Le => x <= y,
-                            Instr::Gt => x > y,
-                            _ => x >= y,
-                        },
+                    let ordering = match (a.as_small_int(), b.as_small_int()) {
+                        (Some(x), Some(y)) => Some(x.cmp(&y)),
+                        _ => match (a.as_float(), b.as_float()) {
+                            (Some(x), Some(y)) => Some(x.partial_cmp(&y)),
+                            _ => None,
+                        }
+                        .map(|o| o.unwrap_or(std::cmp::Ordering::Equal)),
+                    };
+                    let r = match ordering {
+                        Some(o) if !(a.as_float().is_some_and(f64::is_nan)
+                            || b.as_float().is_some_and(f64::is_nan)) =>
+                        {
+                            match instr {
+                                Instr::Lt => o.is_lt(),
+                                Instr::Le => o.is_le(),
+                                Instr::Gt => o.is_gt(),
+                                _ => o.is_ge(),
+                            }
+                        }
                         _ => {
                             let op = match instr {
                                 Instr::Lt => CmpOp::Lt,
