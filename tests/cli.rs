@@ -213,3 +213,39 @@ fn run_dash_reads_the_program_from_stdin() {
         describe(&args, &result)
     );
 }
+
+#[test]
+fn repl_keeps_variables_and_reads_multi_line_forms() {
+    let args = ["repl"];
+    let session = "(var a 40)\n(fn add [x y]\n  (x + y))\n(add a 2)\n(undefined_name)\n(a + 1)\n";
+    let result = gene(
+        "repl_keeps_variables_and_reads_multi_line_forms",
+        &args,
+        Some(session),
+    );
+    assert_eq!(
+        result.termination,
+        Termination::Exited(0),
+        "{}",
+        describe(&args, &result)
+    );
+    let out = result.stdout_text();
+    let values: Vec<&str> = out
+        .lines()
+        .map(|l| l.trim_start_matches("gene> ").trim_start_matches("  ... "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        values,
+        ["40", "<Function add>", "42", "41"],
+        "{}",
+        describe(&args, &result)
+    );
+    assert!(
+        result
+            .stderr_text()
+            .contains("undefined_name is not defined"),
+        "{}",
+        describe(&args, &result)
+    );
+}

@@ -394,8 +394,9 @@ impl Vm {
                         .map(|o| o.unwrap_or(std::cmp::Ordering::Equal)),
                     };
                     let r = match ordering {
-                        Some(o) if !(a.as_float().is_some_and(f64::is_nan)
-                            || b.as_float().is_some_and(f64::is_nan)) =>
+                        Some(o)
+                            if !(a.as_float().is_some_and(f64::is_nan)
+                                || b.as_float().is_some_and(f64::is_nan)) =>
                         {
                             match instr {
                                 Instr::Lt => o.is_lt(),

@@ -13,7 +13,7 @@ use std::io::Write;
 pub const MAX_FRAMES: usize = 200_000;
 /// Native code (a built-in calling back into Gene) nested deeper than this
 /// raises `StackOverflow`: each level costs Rust stack.
-pub const MAX_NATIVE_DEPTH: usize = 2_000;
+pub const MAX_NATIVE_DEPTH: usize = 10_000;
 
 /// One activation of a Proto.
 #[derive(Clone, Copy)]

@@ -820,21 +820,30 @@ impl Compiler {
     /// value is built; otherwise the selector is applied at run time.
     fn compile_set(&mut self, children: &[Form], span: Span) -> CResult<()> {
         let [target, selector, value] = children else {
-            return Err(CompileError::new(span, "`$set` takes a target, a selector and a value: ($set m @k v)"));
+            return Err(CompileError::new(
+                span,
+                "`$set` takes a target, a selector and a value: ($set m @k v)",
+            ));
         };
         let keys: Option<Vec<Form>> = match &selector.kind {
-            FormKind::Gene { head, props, children } if head.is_symbol("@") && props.is_empty() && !children.is_empty() => {
+            FormKind::Gene {
+                head,
+                props,
+                children,
+            } if head.is_symbol("@") && props.is_empty() && !children.is_empty() => {
                 Some(children.clone())
             }
             FormKind::Symbol(s) if s.len() > 1 && s.starts_with('@') => {
                 Some(vec![selector_key_form(&s[1..], selector.span)])
             }
-            FormKind::ComplexSymbol(parts) if parts[0].len() > 1 && parts[0].starts_with('@') => Some(
-                std::iter::once(&parts[0][1..])
-                    .chain(parts[1..].iter().map(|p| p.as_str()))
-                    .map(|k| selector_key_form(k, selector.span))
-                    .collect(),
-            ),
+            FormKind::ComplexSymbol(parts) if parts[0].len() > 1 && parts[0].starts_with('@') => {
+                Some(
+                    std::iter::once(&parts[0][1..])
+                        .chain(parts[1..].iter().map(|p| p.as_str()))
+                        .map(|k| selector_key_form(k, selector.span))
+                        .collect(),
+                )
+            }
             _ => None,
         };
         let Some(keys) = keys else {
