@@ -173,9 +173,13 @@ pub enum Instr {
         name: Symbol,
         args: u32,
     },
-    /// `[self f] → [result]`: calls `f` without arguments and with `self`
-    /// bound to the value below it (`$with`, `$tap`).
-    CallWithSelf,
+    /// `[self f a1 .. an] → [result]`: calls `f` with `self` bound to the
+    /// value below it (`$with`, `$tap`, `(obj . f args)`); when `f` is a
+    /// string or symbol, calls the method of that name on self instead
+    /// (`(obj . "m" args)`).
+    CallWithSelf(u32),
+    /// `→ [args]`: the arguments of the running call as a gene (`$args`).
+    LoadArgs,
     /// `[callee] →` jump when the callee is a macro (its arguments are then
     /// pushed as data by the code at `target`).
     JumpIfMacro(u32),
@@ -353,6 +357,8 @@ pub struct Proto {
     /// `Some(n)` when the parameters are n plain positional bindings (no
     /// defaults, rest, names or cells): the VM's fast calling path.
     pub fast_arity: Option<u32>,
+    /// The body reads `$args`: calls keep their arguments in the frame.
+    pub uses_args: bool,
     /// Inline caches of `LoadName`: (namespace epoch, namespace, value).
     pub name_caches: Box<[Cell<NameCache>]>,
 }

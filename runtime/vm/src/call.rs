@@ -122,6 +122,7 @@ impl Vm {
             session: false,
             outer: None,
             eval_vars: Value::NIL,
+            args: Value::NIL,
         })
     }
 
@@ -144,14 +145,13 @@ impl Vm {
                     FnKind::Block if site.self_val.is_nil() => f.self_val,
                     _ => site.self_val,
                 };
-                let empty = prop_map();
-                self.bind_pattern(
-                    &proto.params,
-                    base,
-                    &args,
-                    props.as_ref().unwrap_or(&empty),
-                    self_val,
-                )?;
+                let props = props.unwrap_or_default();
+                self.bind_pattern(&proto.params, base, &args, &props, self_val)?;
+                let kept_args = if proto.uses_args {
+                    gene_frontend::quote::gene(Value::PLACEHOLDER, props, args)
+                } else {
+                    Value::NIL
+                };
                 self.push_frame(Frame {
                     proto,
                     closure: callee,
@@ -164,6 +164,7 @@ impl Vm {
                     session: false,
                     outer: None,
                     eval_vars: Value::NIL,
+                    args: kept_args,
                 })?;
                 Ok(CallOutcome::Frame)
             }

@@ -622,14 +622,24 @@ impl Vm {
                         CallOutcome::Done(v) => self.set_top(v),
                     }
                 }
-                Instr::CallWithSelf => {
+                Instr::CallWithSelf(n) => {
                     save_pc!();
+                    let args = self.take(n as usize);
                     let f = self.pop();
                     let receiver = self.top();
-                    match tri!(self.call_general(f, Vec::new(), None, CallSite::method(receiver))) {
+                    let method_name = f.as_symbol().or_else(|| f.as_str().map(Symbol::intern));
+                    let outcome = match method_name {
+                        Some(name) => self.invoke_method(receiver, name, args, None),
+                        None => self.call_general(f, args, None, CallSite::method(receiver)),
+                    };
+                    match tri!(outcome) {
                         CallOutcome::Frame => reload!(),
                         CallOutcome::Done(v) => self.set_top(v),
                     }
+                }
+                Instr::LoadArgs => {
+                    let args = self.frames[fi].args;
+                    self.stack.push(args);
                 }
                 Instr::JumpIfMacro(t) => {
                     if let Some(Obj::Function(f)) = self.top().obj() {
@@ -798,6 +808,7 @@ impl Vm {
                         session: false,
                         outer: None,
                         eval_vars: Value::NIL,
+                        args: Value::NIL,
                     });
                     reload!();
                 }
@@ -1190,6 +1201,7 @@ impl Vm {
             session: false,
             outer: Some(target),
             eval_vars,
+            args: Value::NIL,
         });
         self.execute()
     }
@@ -1289,4 +1301,73 @@ pub fn new_future(state: FutureState, v: Value) -> Value {
         on_success: RefCell::new(Vec::new()),
         on_failure: RefCell::new(Vec::new()),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::eval_for_test as eval;
+
+    #[test]
+    fn self_tail_recursion_runs_in_constant_stack() {
+        let src = "(fn count [n acc] (if (n == 0) acc else (count (n - 1) (acc + 1)))) \
+                   (count 1000000 0)";
+        assert_eq!(eval(src), "1000000");
+    }
+
+    #[test]
+    fn deep_recursion_works_and_runaway_recursion_is_a_gene_error() {
+        let deep = "(fn d [n] (if (n == 0) 0 else ((d (n - 1)) + 1))) (d 10000)";
+        assert_eq!(eval(deep), "10000");
+        let runaway = "(fn r [n] (+ 1 (r n))) (r 1)";
+        assert!(
+            eval(runaway).starts_with("Error: StackOverflow:"),
+            "{}",
+            eval(runaway)
+        );
+    }
+
+    #[test]
+    fn exceptions_unwind_frames_and_run_finally() {
+        let src = "(var log []) \
+                   (fn inner [] (try (throw \"x\") finally (log .add 1))) \
+                   (fn outer [] (try (inner) catch * (log .add 2) $ex)) \
+                   [(outer) log]";
+        assert_eq!(eval(src), "[\"x\" [1 2]]");
+        let returned = "(var log []) (fn f [] (try (return 5) finally (log .add :f))) [(f) log]";
+        assert_eq!(eval(returned), "[5 [f]]");
+    }
+
+    #[test]
+    fn break_from_inside_an_expression_keeps_the_stack_balanced() {
+        assert_eq!(eval("[1 (loop [2 (break 3)]) 4]"), "[1 3 4]");
+        assert_eq!(
+            eval("(var s 0) (for x in [1 2 3] (s += [x (continue)])) s"),
+            "0"
+        );
+    }
+
+    #[test]
+    fn eval_reads_and_declares_locals_of_its_caller() {
+        assert_eq!(eval("(fn f [] (var a 2) (eval :(a * 10))) (f)"), "20");
+        assert_eq!(eval("(fn f [] (eval :(var made 9)) (made + 1)) (f)"), "10");
+        assert_eq!(eval("(var i 1) ($render :[%(var i 2)]) i"), "1");
+        assert_eq!(
+            eval("(macro m [] ($caller_eval :x)) (fn f [] (var x 7) (m)) (f)"),
+            "7"
+        );
+    }
+
+    #[test]
+    fn dot_calls_bind_self_and_args_keep_the_call() {
+        let src = "(class P (.ctor [x] (/x = x)) (.fn get [d] (/x + d))) \
+                   (var p (new P 10)) (fn dbl [] (/x * 2)) \
+                   [(p . dbl) (p . \"get\" 5) (($bind dbl p))]";
+        assert_eq!(eval(src), "[20 15 20]");
+        assert_eq!(eval("(fn f [a] $args) (f 1 2 ^k 3)"), "(_ ^k 3 1 2)");
+    }
+
+    #[test]
+    fn if_main_runs_only_in_the_entry_file() {
+        assert_eq!(eval("(var r 0) ($if_main (r = 1)) r"), "1");
+    }
 }

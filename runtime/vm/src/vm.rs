@@ -38,6 +38,8 @@ pub struct Frame {
     pub outer: Option<usize>,
     /// Variables declared by `eval` in this frame's scope (a map, or nil).
     pub eval_vars: Value,
+    /// The call's arguments as a gene, kept when the Proto reads `$args`.
+    pub args: Value,
 }
 
 /// The built-in classes every value belongs to.
@@ -213,6 +215,7 @@ impl Vm {
             session,
             outer: None,
             eval_vars: Value::NIL,
+            args: Value::NIL,
         });
     }
 

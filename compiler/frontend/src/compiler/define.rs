@@ -172,10 +172,33 @@ impl Compiler {
                 };
                 self.compile_expr(target, false)?;
                 self.compile_block(None, body, span)?;
-                self.emit(Instr::CallWithSelf, span);
+                self.emit(Instr::CallWithSelf(0), span);
             }
             "$tap" => self.compile_tap(children, span)?,
             "$set" => self.compile_set(children, span)?,
+            "$if_main" => {
+                // Runs only in the program's entry file: its namespace is
+                // `global`, a module's is its own.
+                let cond = Form::new(
+                    FormKind::Gene {
+                        head: Box::new(Form::new(FormKind::Symbol("$ns".into()), span)),
+                        props: Vec::new(),
+                        children: vec![
+                            Form::new(FormKind::Symbol("==".into()), span),
+                            Form::new(FormKind::Symbol("global".into()), span),
+                        ],
+                    },
+                    span,
+                );
+                self.compile_expr(&cond, false)?;
+                let skip = self.emit(Instr::JumpIfFalse(0), span);
+                self.compile_scoped_body(children, span, false)?;
+                let done = self.emit(Instr::Jump(0), span);
+                self.patch_here(skip);
+                self.set_depth(self.depth() - 1);
+                self.emit(Instr::Nil, span);
+                self.patch_here(done);
+            }
             "import" => self.compile_import(props, children, span)?,
             "async" => self.compile_async(children, span)?,
             "await" => {
@@ -895,7 +918,7 @@ impl Compiler {
         }
         self.emit(Instr::Dup, span);
         self.compile_block(None, body, span)?;
-        self.emit(Instr::CallWithSelf, span);
+        self.emit(Instr::CallWithSelf(0), span);
         self.emit(Instr::Pop, span);
         self.end_scope();
         Ok(())

@@ -328,6 +328,11 @@ impl Compiler {
                 self.emit(Instr::SelfValue, span);
                 return Ok(());
             }
+            "$args" => {
+                self.f().uses_args = true;
+                self.emit(Instr::LoadArgs, span);
+                return Ok(());
+            }
             "$ex" => {
                 if let Some(&slot) = self.fr().ex_slots.last() {
                     self.emit(Instr::LoadLocal(slot), span);
@@ -545,6 +550,15 @@ impl Compiler {
             if op == "->" && !special {
                 return self.compile_block(Some(head), &children[1..], span);
             }
+        }
+        // `(obj . f args...)`: f called with self = obj; a string or symbol
+        // names a method.
+        if !special && first_sym == Some(".") && children.len() >= 2 {
+            self.compile_expr(head, false)?;
+            self.compile_expr(&children[1], false)?;
+            let n = self.compile_items(&children[2..])?;
+            self.emit(Instr::CallWithSelf(n), span);
+            return Ok(());
         }
         // 8. a method call `(obj .m args...)`
         if !special {

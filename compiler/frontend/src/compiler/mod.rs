@@ -207,6 +207,8 @@ struct FnState {
     in_finally: u32,
     name_caches: u32,
     is_async: bool,
+    /// Whether the body reads `$args` (the VM then keeps the arguments).
+    uses_args: bool,
     /// The name of the function being compiled, for self tail calls.
     self_name: Option<String>,
     /// Whether enclosing functions' locals are visible (false for namespace
@@ -246,6 +248,7 @@ impl FnState {
             in_finally: 0,
             name_caches: 0,
             is_async: false,
+            uses_args: false,
             self_name: None,
             sees_outer: true,
         }
@@ -327,7 +330,8 @@ impl FnState {
             local_names,
             handlers: std::mem::take(&mut self.handlers),
             is_async: self.is_async,
-            fast_arity: fast_arity(&self.params),
+            fast_arity: fast_arity(&self.params).filter(|_| !self.uses_args),
+            uses_args: self.uses_args,
             name_caches: (0..self.name_caches)
                 .map(|_| Cell::new(NameCache::default()))
                 .collect(),
@@ -671,7 +675,8 @@ pub fn stack_effect(instr: &Instr) -> i32 {
         CallSuper { args, .. } => -(args as i32),
         JumpIfMacro(_) => 0,
         ImportModule | ImportMember(_) => 0,
-        CallWithSelf => -1,
+        CallWithSelf(n) => -1 - n as i32,
+        LoadArgs => 1,
         IterInit(_) => -1,
         IterNext { .. } => 1,
         IterNext2 { .. } => 2,

@@ -25,6 +25,7 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     vm.def_fn("set_env", set_env);
     vm.def_fn("exit", exit);
     vm.def_fn("debug", debug);
+    vm.def_fn("bind", bind);
     let args = options
         .args
         .iter()
@@ -137,4 +138,17 @@ fn debug(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult
     let v = arg(args, 0);
     vm.write_err(&format!("{}\n", gene_core::print::repr(v)));
     Ok(v)
+}
+
+/// `($bind f obj)`: `f` with `self` fixed to `obj`.
+fn bind(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    let (method, receiver) = (arg(args, 0), arg(args, 1));
+    match method.obj() {
+        Some(gene_core::heap::Obj::Function(_) | gene_core::heap::Obj::Native(_)) => {
+            Ok(heap::alloc(gene_core::heap::Obj::BoundMethod(
+                gene_core::object::BoundMethod { receiver, method },
+            )))
+        }
+        _ => Err(vm.bad_argument("$bind needs a function", method)),
+    }
 }
