@@ -1,20 +1,30 @@
-//! The conformance suite (`tests/conformance/`, a copy of `../shared/conformance`) run
-//! against the `gene` binary, with the known-failures ratchet.
+//! The conformance suites run against the `gene` binary, each with its
+//! known-failures ratchet:
+//! * `tests/conformance/`, a copy of `../shared/conformance` (the public sample),
+//!   ratcheted by `tests/known-failures.txt`;
+//! * `tests/spec/`, our own end-to-end tests of the spec features the sample does
+//!   not exercise (same layout), ratcheted by `tests/spec-known-failures.txt`.
 //!
 //! This test owns three things:
-//! * running every test program of the suite in each [`Mode`] (only `gene run` today);
+//! * running every test program of every [`Suite`] in each [`Mode`] (only `gene run`
+//!   today);
 //! * judging the result by the suite's rules (`tests/conformance/README.md`), exactly as
 //!   the suite's own `run.sh` does, except that a child killed by a signal (a crash)
 //!   never counts as the expected failure of an `.err` test;
-//! * the ratchet: `tests/known-failures.txt` lists the tests expected to fail. An
+//! * the ratchet: each suite's known-failures list names the tests expected to fail. An
 //!   unlisted test that fails, a listed test that passes and a listed path that is not
-//!   a test all fail the run, so the list can only shrink as the implementation grows.
+//!   a test all fail the run, so a list can only shrink as the implementation grows.
+//!
+//! It reports per suite, then the totals: the last two lines are `N passed, M failed`
+//! and `ratchet: K unexpected`, summed over all suites.
 //!
 //! It is a `harness = false` test so that it can print its own summary. Environment:
-//! * `GENE_CONFORMANCE_FILTER=substr` runs only tests whose path contains `substr`;
+//! * `GENE_CONFORMANCE_SUITE=name` runs only that suite (`conformance` or `spec`);
+//! * `GENE_CONFORMANCE_FILTER=substr` runs only tests whose path (relative to their
+//!   suite root) contains `substr`;
 //! * `GENE_CONFORMANCE_VERBOSE=1` also prints the known failures and their reasons;
-//! * `GENE_UPDATE_KNOWN_FAILURES=1` rewrites the known-failures list from this run
-//!   instead of enforcing it (see `scripts/update-known-failures`).
+//! * `GENE_UPDATE_KNOWN_FAILURES=1` rewrites the known-failures lists of the suites run
+//!   from this run instead of enforcing them (see `scripts/update-known-failures`).
 
 mod support;
 
@@ -23,6 +33,7 @@ use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
+use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,15 +45,53 @@ use support::{gene_command, run_captured, short_diff, Captured};
 
 /// The suite's per-test time limit (README: "Each test has a 10-second timeout").
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
-const SUITE_DIR: &str = "tests/conformance";
+const SUITE_ENV: &str = "GENE_CONFORMANCE_SUITE";
 const FILTER_ENV: &str = "GENE_CONFORMANCE_FILTER";
 const VERBOSE_ENV: &str = "GENE_CONFORMANCE_VERBOSE";
 const UPDATE_ENV: &str = "GENE_UPDATE_KNOWN_FAILURES";
 /// How many lines of a stdout diff or of stderr a failure report shows.
 const REPORT_LINES: usize = 6;
 
+/// A suite of test programs with the conformance layout (README "Layout and format"),
+/// and its known-failures lists.
+struct Suite {
+    /// The suite's name in reports and in `GENE_CONFORMANCE_SUITE`.
+    name: &'static str,
+    /// What the header of its known-failures lists calls its tests.
+    title: &'static str,
+    /// The suite root, relative to the repository root.
+    root: &'static str,
+    /// The known-failures list of `gene run` mode, relative to the repository root.
+    run_known_failures: &'static str,
+}
+
+impl Suite {
+    /// Every suite, in the order they run.
+    const ALL: [Suite; 2] = [
+        Suite {
+            name: "conformance",
+            title: "Conformance tests",
+            root: "tests/conformance",
+            run_known_failures: "tests/known-failures.txt",
+        },
+        Suite {
+            name: "spec",
+            title: "Spec tests",
+            root: "tests/spec",
+            run_known_failures: "tests/spec-known-failures.txt",
+        },
+    ];
+
+    /// The known-failures list of this suite in `mode`, relative to the repository root.
+    fn known_failures_file(&self, mode: Mode) -> &'static str {
+        match mode {
+            Mode::Run => self.run_known_failures,
+        }
+    }
+}
+
 /// A way of executing a test program. Every mode must print the same output, so the
-/// judging rules are shared; each mode keeps its own known-failures list.
+/// judging rules are shared; each mode keeps its own known-failures list per suite.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     /// `gene run FILE`, from the test's directory.
@@ -50,19 +99,12 @@ enum Mode {
 }
 
 impl Mode {
-    /// The modes the suite runs in, in order.
+    /// The modes the suites run in, in order.
     const ALL: [Mode; 1] = [Mode::Run];
 
     fn name(self) -> &'static str {
         match self {
             Mode::Run => "run",
-        }
-    }
-
-    /// The known-failures list of this mode, relative to the repository root.
-    fn known_failures_file(self) -> &'static str {
-        match self {
-            Mode::Run => "tests/known-failures.txt",
         }
     }
 
@@ -115,8 +157,25 @@ struct Outcome {
     failure: Option<Failure>,
 }
 
+/// Counts of one suite in one mode, or summed over several.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    /// Ratchet violations: unexpected failures, unexpected passes, bad list entries.
+    violations: usize,
+}
+
+impl AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.violations += other.violations;
+    }
+}
+
 fn main() -> ExitCode {
-    match run_suite() {
+    match run_all() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(message) => {
@@ -126,66 +185,117 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs every mode; `Ok(false)` when a ratchet was violated.
-fn run_suite() -> Result<bool, String> {
-    let root = support::repo_root();
-    let suite_root = root.join(SUITE_DIR);
-    let filter = env::var(FILTER_ENV).ok().filter(|f| !f.is_empty());
-    let verbose = env_flag(VERBOSE_ENV);
-    let update = env_flag(UPDATE_ENV);
-    if update && filter.is_some() {
-        return Err(format!(
-            "{UPDATE_ENV}=1 rewrites the whole list; unset {FILTER_ENV} to use it"
-        ));
-    }
-
-    let all_cases = discover_tests(&suite_root)
-        .map_err(|e| format!("cannot read the suite at {}: {e}", suite_root.display()))?;
-    if all_cases.is_empty() {
-        return Err(format!(
-            "no tests found in {} (run scripts/sync-conformance)",
-            suite_root.display()
-        ));
-    }
-    let selected: Vec<&TestCase> = all_cases
+/// Runs every selected suite in every mode, then prints the totals; `Ok(false)` when
+/// a ratchet was violated.
+fn run_all() -> Result<bool, String> {
+    let settings = Settings::from_env()?;
+    let suites: Vec<&Suite> = Suite::ALL
         .iter()
-        .filter(|case| filter.as_ref().is_none_or(|f| case.rel_path.contains(f)))
+        .filter(|suite| {
+            settings
+                .suite
+                .as_ref()
+                .is_none_or(|name| name == suite.name)
+        })
         .collect();
-
-    let settings = Settings {
-        root,
-        filter,
-        verbose,
-        update,
-    };
-    let mut all_kept = true;
-    for mode in Mode::ALL {
-        all_kept &= run_mode(mode, &settings, &all_cases, &selected)?;
+    if suites.is_empty() {
+        let names: Vec<&str> = Suite::ALL.iter().map(|suite| suite.name).collect();
+        return Err(format!(
+            "{SUITE_ENV} names no suite; the suites are {}",
+            names.join(", ")
+        ));
     }
-    Ok(all_kept)
+
+    let mut rows = Vec::new();
+    for suite in suites {
+        let all_cases = discover_tests(&settings.root.join(suite.root)).map_err(|e| {
+            format!(
+                "cannot read the {} suite at {}: {e}",
+                suite.name, suite.root
+            )
+        })?;
+        if all_cases.is_empty() {
+            return Err(format!(
+                "no tests found in {} (scripts/sync-conformance copies the public sample)",
+                suite.root
+            ));
+        }
+        let selected: Vec<&TestCase> = all_cases
+            .iter()
+            .filter(|case| {
+                settings
+                    .filter
+                    .as_ref()
+                    .is_none_or(|f| case.rel_path.contains(f))
+            })
+            .collect();
+        for mode in Mode::ALL {
+            let tally = run_mode(suite, mode, &settings, &all_cases, &selected)?;
+            rows.push((suite, mode, tally));
+        }
+    }
+
+    println!();
+    println!("Summary:");
+    let mut total = Tally::default();
+    for (suite, mode, tally) in &rows {
+        let label = format!("{} ({} mode)", suite.name, mode.name());
+        println!(
+            "  {label:<24} {:>4} passed {:>4} failed {:>4} unexpected",
+            tally.passed, tally.failed, tally.violations
+        );
+        total += *tally;
+    }
+    println!();
+    println!("{} passed, {} failed", total.passed, total.failed);
+    println!("ratchet: {} unexpected", total.violations);
+    Ok(total.violations == 0)
 }
 
 /// What the environment asked for.
 struct Settings {
     root: PathBuf,
+    suite: Option<String>,
     filter: Option<String>,
     verbose: bool,
     update: bool,
 }
 
-/// Runs the selected tests in one mode, then enforces (or rewrites) the mode's
-/// known-failures list; `Ok(false)` when the ratchet was violated.
+impl Settings {
+    fn from_env() -> Result<Self, String> {
+        let non_empty = |name: &str| env::var(name).ok().filter(|v| !v.is_empty());
+        let settings = Settings {
+            root: support::repo_root(),
+            suite: non_empty(SUITE_ENV),
+            filter: non_empty(FILTER_ENV),
+            verbose: env_flag(VERBOSE_ENV),
+            update: env_flag(UPDATE_ENV),
+        };
+        if settings.update && settings.filter.is_some() {
+            return Err(format!(
+                "{UPDATE_ENV}=1 rewrites whole lists; unset {FILTER_ENV} to use it"
+            ));
+        }
+        Ok(settings)
+    }
+}
+
+/// Runs the selected tests of one suite in one mode, then enforces (or rewrites) the
+/// suite's known-failures list for that mode.
 fn run_mode(
+    suite: &Suite,
     mode: Mode,
     settings: &Settings,
     all_cases: &[TestCase],
     selected: &[&TestCase],
-) -> Result<bool, String> {
+) -> Result<Tally, String> {
     println!(
-        "conformance ({} mode): {} of {} tests{}, gene = {}",
+        "{} suite ({} mode): {} of {} tests in {}{}, gene = {}",
+        suite.name,
         mode.name(),
         selected.len(),
         all_cases.len(),
+        suite.root,
         settings
             .filter
             .as_ref()
@@ -193,7 +303,13 @@ fn run_mode(
         support::gene_binary().display()
     );
     let outcomes = run_tests(mode, selected);
-    let list_name = mode.known_failures_file();
+    let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    let mut tally = Tally {
+        passed: outcomes.len() - failed,
+        failed,
+        violations: 0,
+    };
+    let list_name = suite.known_failures_file(mode);
     let list_path = settings.root.join(list_name);
 
     if settings.update {
@@ -203,16 +319,18 @@ fn run_mode(
             .filter(|(_, outcome)| outcome.failure.is_some())
             .map(|(case, _)| case.rel_path.as_str())
             .collect();
-        rewrite_known_failures(&list_path, mode, &failing)
+        rewrite_known_failures(&list_path, suite, mode, &failing)
             .map_err(|e| format!("cannot write {}: {e}", list_path.display()))?;
         println!("wrote {list_name} ({} failing tests)", failing.len());
-        print_area_summary(mode, selected, &outcomes);
-        return Ok(true);
+        print_area_summary(suite, mode, selected, &outcomes);
+        println!();
+        return Ok(tally);
     }
 
     let known = KnownFailures::load(&list_path)
         .map_err(|e| format!("cannot read {}: {e}", list_path.display()))?;
     let ratchet = check_ratchet(
+        suite,
         mode,
         all_cases,
         selected,
@@ -236,9 +354,16 @@ fn run_mode(
              scripts/update-known-failures rewrites it from a run"
         );
     }
-    print_area_summary(mode, selected, &outcomes);
-    println!("ratchet: {} unexpected", ratchet.violations);
-    Ok(ratchet.violations == 0)
+    print_area_summary(suite, mode, selected, &outcomes);
+    println!(
+        "{} suite ({} mode): {} unexpected",
+        suite.name,
+        mode.name(),
+        ratchet.violations
+    );
+    println!();
+    tally.violations = ratchet.violations;
+    Ok(tally)
 }
 
 fn env_flag(name: &str) -> bool {
@@ -424,7 +549,7 @@ fn stderr_head(stderr: &str) -> String {
     report
 }
 
-fn print_area_summary(mode: Mode, cases: &[&TestCase], outcomes: &[Outcome]) {
+fn print_area_summary(suite: &Suite, mode: Mode, cases: &[&TestCase], outcomes: &[Outcome]) {
     let mut areas: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (case, outcome) in cases.iter().zip(outcomes) {
         let counts = areas.entry(case.area()).or_default();
@@ -434,14 +559,21 @@ fn print_area_summary(mode: Mode, cases: &[&TestCase], outcomes: &[Outcome]) {
         }
     }
     println!();
-    println!("Per-area summary ({} mode):", mode.name());
+    println!(
+        "Per-area summary ({} suite, {} mode):",
+        suite.name,
+        mode.name()
+    );
     for (area, (passed, failed)) in &areas {
         println!("  {area:<18} {passed:>4} passed {failed:>4} failed");
     }
     let passed: usize = areas.values().map(|(p, _)| p).sum();
     let failed: usize = areas.values().map(|(_, f)| f).sum();
-    println!();
-    println!("{passed} passed, {failed} failed");
+    // Not the `N passed, M failed` form: that line is kept for the totals.
+    println!(
+        "  {:<18} {passed:>4} passed {failed:>4} failed",
+        "(all areas)"
+    );
 }
 
 /// One line of a known-failures list.
@@ -452,7 +584,7 @@ struct KnownFailure {
     line_number: usize,
 }
 
-/// A known-failures list: one test path per line (relative to `tests/conformance`),
+/// A known-failures list: one test path per line (relative to the suite root),
 /// `#` starts a comment.
 struct KnownFailures {
     entries: Vec<KnownFailure>,
@@ -489,7 +621,7 @@ impl KnownFailures {
     }
 }
 
-/// What the ratchet found in one mode.
+/// What the ratchet found for one suite in one mode.
 struct RatchetCheck {
     /// One entry per violation (and per known failure when verbose), ready to print.
     report: String,
@@ -500,6 +632,7 @@ struct RatchetCheck {
 
 /// Compares the outcomes with the known-failures list, both ways.
 fn check_ratchet(
+    suite: &Suite,
     mode: Mode,
     all_cases: &[TestCase],
     selected: &[&TestCase],
@@ -507,7 +640,7 @@ fn check_ratchet(
     known: &KnownFailures,
     verbose: bool,
 ) -> RatchetCheck {
-    let list_name = mode.known_failures_file();
+    let list_name = suite.known_failures_file(mode);
     let existing: BTreeSet<&str> = all_cases.iter().map(|c| c.rel_path.as_str()).collect();
     let mut listed = BTreeSet::new();
     let mut check = RatchetCheck {
@@ -530,8 +663,8 @@ fn check_ratchet(
             check.violations += 1;
             let _ = writeln!(
                 report,
-                "STALE {location}: {} is not a test in {SUITE_DIR}; remove it",
-                entry.rel_path
+                "STALE {location}: {} is not a test in {}; remove it",
+                entry.rel_path, suite.root
             );
         }
     }
@@ -573,7 +706,12 @@ fn check_ratchet(
 
 /// Rewrites the list with exactly the `failing` tests, keeping the comments of
 /// entries that stay.
-fn rewrite_known_failures(path: &Path, mode: Mode, failing: &[&str]) -> io::Result<()> {
+fn rewrite_known_failures(
+    path: &Path,
+    suite: &Suite,
+    mode: Mode,
+    failing: &[&str],
+) -> io::Result<()> {
     let previous = KnownFailures::load(path)?;
     let comments: BTreeMap<&str, &str> = previous
         .entries
@@ -581,11 +719,13 @@ fn rewrite_known_failures(path: &Path, mode: Mode, failing: &[&str]) -> io::Resu
         .filter_map(|e| Some((e.rel_path.as_str(), e.comment.as_deref()?)))
         .collect();
     let mut text = format!(
-        "# Conformance tests (paths relative to tests/conformance) known to fail in\n\
+        "# {} (paths relative to {}) known to fail in\n\
          # `gene {}` mode. tests/conformance.rs enforces this list both ways: an unlisted\n\
          # failing test, a listed test that passes and a listed path that is not a test\n\
          # all fail the run. A comment after a path is kept when\n\
          # scripts/update-known-failures rewrites the list from an actual run.\n",
+        suite.title,
+        suite.root,
         mode.name()
     );
     for rel_path in failing {
