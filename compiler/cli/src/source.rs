@@ -55,7 +55,12 @@ impl Source {
     pub fn report_parse(&self, e: &ParseError) -> ExitCode {
         eprintln!(
             "{}",
-            render_diagnostic(&self.name, &self.text, e.span, &e.message)
+            render_diagnostic(
+                &self.name,
+                &self.text,
+                e.span,
+                &format!("ParseError: {}", e.message)
+            )
         );
         ExitCode::from(1)
     }

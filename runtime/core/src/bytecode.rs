@@ -108,6 +108,8 @@ pub enum Instr {
     Not,
     /// `[a] → [a + i]`
     AddInt(i32),
+    /// `[a] → [a - i]`
+    SubInt(i32),
     /// `[a] → [a < i]`
     LtInt(i32),
     Jump(u32),

@@ -203,8 +203,15 @@ pub fn compare(op: CmpOp, a: Value, b: Value) -> CoreResult<bool> {
 /// Structural equality (spec 02 §2.6).
 pub fn equals(a: Value, b: Value) -> bool {
     if a == b {
-        // Identical bits: equal, except NaN.
-        return !a.as_float().is_some_and(f64::is_nan);
+        // Identical bits are equal, except NaN and containers, whose
+        // elements are compared pairwise (a NaN inside makes them unequal).
+        let container = matches!(
+            a.obj(),
+            Some(Obj::Array(_) | Obj::Map(_) | Obj::Set(_) | Obj::Gene(_) | Obj::Quote(_))
+        );
+        if !container {
+            return !a.as_float().is_some_and(f64::is_nan);
+        }
     }
     if let (Some(x), Some(y)) = (a.as_float(), b.as_float()) {
         return x == y;

@@ -216,9 +216,16 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         Obj::Class(c) => {
             let _ = write!(out, "<Class {}>", c.ns.name);
         }
-        Obj::Instance(_) => {
-            let _ = write!(out, "<{} instance>", type_name(v));
-        }
+        Obj::Instance(i) => match exception_message(i) {
+            Some(message) => {
+                let _ = write!(out, "<{}: ", type_name(v));
+                write_value(out, message, false, depth + 1);
+                out.push('>');
+            }
+            None => {
+                let _ = write!(out, "<{} instance>", type_name(v));
+            }
+        },
         Obj::Namespace(n) => {
             let _ = write!(out, "<Namespace {}>", n.name);
         }
@@ -240,6 +247,32 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
             out.push_str(m.name.name());
         }
     }
+}
+
+/// The message of an instance whose class descends from the built-in
+/// `Exception` (the runtime's only non-builtin root class of that name).
+fn exception_message(instance: &crate::object::Instance) -> Option<Value> {
+    let mut class = instance.class;
+    for _ in 0..10_000 {
+        let Some(Obj::Class(c)) = class.obj() else {
+            return None;
+        };
+        if c.ns.name.name() == "Exception"
+            && c.parent
+                .get()
+                .obj()
+                .is_some_and(|p| matches!(p, Obj::Class(o) if o.parent.get().is_nil()))
+        {
+            let message = instance
+                .props
+                .borrow()
+                .get(&crate::Symbol::intern("message"))
+                .copied();
+            return Some(message.unwrap_or(Value::NIL));
+        }
+        class = c.parent.get();
+    }
+    None
 }
 
 fn write_seq(out: &mut String, items: &[Value], repr: bool, depth: usize) {

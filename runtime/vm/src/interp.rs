@@ -425,6 +425,14 @@ impl Vm {
                     };
                     self.stack.push(r);
                 }
+                Instr::SubInt(i) => {
+                    let a = self.pop();
+                    let r = match a.as_small_int() {
+                        Some(x) => Value::int(x - i as i64),
+                        None => core!(arith(BinOp::Sub, a, Value::small_int(i as i64))),
+                    };
+                    self.stack.push(r);
+                }
                 Instr::LtInt(i) => {
                     let a = self.pop();
                     let r = match a.as_small_int() {

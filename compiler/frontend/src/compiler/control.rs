@@ -47,7 +47,7 @@ impl Compiler {
             "repeat" => self.compile_repeat(props, children, span)?,
             "for" => self.compile_for(children, span)?,
             "break" => self.compile_break(children.first(), span)?,
-            "continue" => self.compile_continue(span)?,
+            "continue" => self.compile_continue(children.first(), span)?,
             "return" => self.compile_return(children.first(), span)?,
             "try" => self.compile_try(children, span)?,
             "throw" => self.compile_throw(children, span)?,
@@ -437,7 +437,12 @@ impl Compiler {
         Ok(())
     }
 
-    fn compile_continue(&mut self, span: Span) -> CResult<()> {
+    fn compile_continue(&mut self, value: Option<&Form>, span: Span) -> CResult<()> {
+        if let Some(v) = value {
+            // evaluated for its effects and ignored (spec 03 §3.7)
+            self.compile_expr(v, false)?;
+            self.emit(Instr::Pop, span);
+        }
         if self.fr().in_finally > 0 {
             self.emit(Instr::Nil, span);
             return Ok(());

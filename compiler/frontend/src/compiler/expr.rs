@@ -4,7 +4,7 @@
 use super::{CResult, CompileError, Compiler, Outer, Resolved};
 use crate::quote::{form_to_value, literal_value, LITERAL_HEAD};
 use gene_core::bytecode::Instr;
-use gene_core::{heap, Symbol, Value};
+use gene_core::{heap, ErrorKind, Symbol, Value};
 use gene_reader::{Form, FormKind, Span};
 
 /// Words that make a gene a special form, so it is never read as infix.
@@ -421,6 +421,9 @@ impl Compiler {
             self.emit(Instr::Nil, span);
             return Ok(());
         };
+        if root == "gene" && rest.len() == 1 && rest[0] == "ex" {
+            return self.compile_symbol("$ex", span);
+        }
         if let Some(key) = root.strip_prefix('@').filter(|k| !k.is_empty()) {
             let mut keys = vec![key];
             keys.extend(rest.iter().map(|p| p.as_str()));
@@ -753,12 +756,11 @@ impl Compiler {
                 }
             }
             "-" => match children {
-                [] => {
-                    return Err(CompileError::new(
-                        span,
-                        "`-` needs at least one operand: (- x) negates, (- a b) subtracts",
-                    ))
-                }
+                [] => self.emit_raise(
+                    ErrorKind::ArgumentError,
+                    "- requires at least 1 argument",
+                    span,
+                ),
                 [x] => {
                     self.compile_expr(x, false)?;
                     self.emit(Instr::Neg, span);
@@ -772,7 +774,11 @@ impl Compiler {
                 }
             },
             "/" => match children {
-                [] => return Err(CompileError::new(span, "`/` needs at least one operand")),
+                [] => self.emit_raise(
+                    ErrorKind::ArgumentError,
+                    "/ requires at least 1 argument",
+                    span,
+                ),
                 [x] => {
                     self.emit(Instr::Int(1), span);
                     self.compile_expr(x, false)?;
@@ -788,10 +794,9 @@ impl Compiler {
             },
             "<" | "<=" | ">" | ">=" | "==" | "!=" | "%" | "**" => {
                 let [a, b] = children else {
-                    return Err(CompileError::new(
-                        span,
-                        format!("{head} requires exactly 2 arguments"),
-                    ));
+                    let message = format!("{head} requires exactly 2 arguments");
+                    self.emit_raise(ErrorKind::ArgumentError, &message, span);
+                    return Ok(Some(()));
                 };
                 self.compile_expr(a, false)?;
                 self.compile_expr(b, false)?;

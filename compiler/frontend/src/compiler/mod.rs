@@ -411,7 +411,7 @@ impl Compiler {
         if let (Some(&Instr::Int(k)), true) = (f.code.last(), f.code.len() > f.label) {
             let fused = match instr {
                 Instr::Add => Some(Instr::AddInt(k)),
-                Instr::Sub if k != i32::MIN => Some(Instr::AddInt(-k)),
+                Instr::Sub => Some(Instr::SubInt(k)),
                 Instr::Lt => Some(Instr::LtInt(k)),
                 _ => None,
             };
@@ -662,7 +662,8 @@ pub fn stack_effect(instr: &Instr) -> i32 {
         SetKey => -2,
         Add | Sub | Mul | Div | Mod | Pow | Eq | Ne | Lt | Le | Gt | Ge | IsA | CaseMatch => -1,
         Raise { .. } => 1,
-        Neg | Not | AddInt(_) | LtInt(_) | Spread | Render | MakeClass(_) | RunBody(_) => 0,
+        Neg | Not | AddInt(_) | SubInt(_) | LtInt(_) | Spread | Render | MakeClass(_)
+        | RunBody(_) => 0,
         Jump(_) | JumpIfBound { .. } | Return | Throw => 0,
         PopN(n) | Slide(n) => -(n as i32),
         MakeArray(n) | MakeSet(n) | Concat(n) => 1 - n as i32,

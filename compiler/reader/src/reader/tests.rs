@@ -981,6 +981,12 @@ mod quoting_and_dispatch {
     }
 
     #[test]
+    fn slash_equals_is_the_compound_division_operator() {
+        assert!(matches!(read_form("/=").kind, FormKind::Symbol(ref s) if s == "/="));
+        assert!(matches!(read_form("/x").kind, FormKind::ComplexSymbol(_)));
+    }
+
+    #[test]
     fn percent_alone_is_the_modulo_operator() {
         assert_eq!(read("(x % 2)"), "(x % 2)");
         assert_eq!(read("[%]"), "[%]");
