@@ -110,20 +110,7 @@ impl Vm {
         } else {
             Value::NIL
         };
-        self.push_frame(Frame {
-            proto,
-            closure: callee,
-            pc: 0,
-            base,
-            self_val,
-            ns: f.ns,
-            returns_self: false,
-            macro_caller: None,
-            session: false,
-            outer: None,
-            eval_vars: Value::NIL,
-            args: Value::NIL,
-        })
+        self.push_frame(Frame::new(proto, callee, base, self_val, f.ns))
     }
 
     /// The general path: the callee is in stack slot `base - 1`; `args` and
@@ -153,18 +140,10 @@ impl Vm {
                     Value::NIL
                 };
                 self.push_frame(Frame {
-                    proto,
-                    closure: callee,
-                    pc: 0,
-                    base,
-                    self_val,
-                    ns: f.ns,
                     returns_self: site.returns_self,
                     macro_caller: site.macro_caller,
-                    session: false,
-                    outer: None,
-                    eval_vars: Value::NIL,
                     args: kept_args,
+                    ..Frame::new(proto, callee, base, self_val, f.ns)
                 })?;
                 Ok(CallOutcome::Frame)
             }

@@ -1198,18 +1198,9 @@ impl Vm {
         let base = self.stack.len();
         self.stack.resize(base + proto.n_slots as usize, Value::NIL);
         self.frames.push(Frame {
-            proto,
-            closure: Value::NIL,
-            pc: 0,
-            base,
-            self_val: frame.self_val,
-            ns: frame.ns,
-            returns_self: false,
-            macro_caller: None,
-            session: false,
             outer: Some(target),
             eval_vars,
-            args: Value::NIL,
+            ..Frame::new(proto, Value::NIL, base, frame.self_val, frame.ns)
         });
         self.execute()
     }

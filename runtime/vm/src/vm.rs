@@ -42,6 +42,33 @@ pub struct Frame {
     pub args: Value,
 }
 
+impl Frame {
+    /// A frame for `proto` with slot 0 at `base`; the optional parts
+    /// (macro caller, eval scope, kept arguments, ...) start empty.
+    pub fn new(
+        proto: &'static Proto,
+        closure: Value,
+        base: usize,
+        self_val: Value,
+        ns: Value,
+    ) -> Frame {
+        Frame {
+            proto,
+            closure,
+            pc: 0,
+            base,
+            self_val,
+            ns,
+            returns_self: false,
+            macro_caller: None,
+            session: false,
+            outer: None,
+            eval_vars: Value::NIL,
+            args: Value::NIL,
+        }
+    }
+}
+
 /// The built-in classes every value belongs to.
 pub struct Classes {
     pub object: Value,
@@ -204,18 +231,8 @@ impl Vm {
         self.stack.extend_from_slice(slots);
         self.stack.resize(base + proto.n_slots as usize, Value::NIL);
         self.frames.push(Frame {
-            proto,
-            closure: Value::NIL,
-            pc: 0,
-            base,
-            self_val,
-            ns,
-            returns_self: false,
-            macro_caller: None,
             session,
-            outer: None,
-            eval_vars: Value::NIL,
-            args: Value::NIL,
+            ..Frame::new(proto, Value::NIL, base, self_val, ns)
         });
     }
 

@@ -13,6 +13,12 @@ struct Branch<'a> {
     body: &'a [Form],
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LoopExit {
+    Break,
+    Continue,
+}
+
 fn is_keyword(form: &Form) -> bool {
     matches!(form.as_symbol(), Some("then" | "else" | "elif"))
 }
@@ -46,8 +52,8 @@ impl Compiler {
             "while" => self.compile_while(children, span)?,
             "repeat" => self.compile_repeat(props, children, span)?,
             "for" => self.compile_for(children, span)?,
-            "break" => self.compile_break(children.first(), span)?,
-            "continue" => self.compile_continue(children.first(), span)?,
+            "break" => self.compile_loop_exit(LoopExit::Break, children.first(), span)?,
+            "continue" => self.compile_loop_exit(LoopExit::Continue, children.first(), span)?,
             "return" => self.compile_return(children.first(), span)?,
             "try" => self.compile_try(children, span)?,
             "throw" => self.compile_throw(children, span)?,
@@ -404,66 +410,62 @@ impl Compiler {
         Ok(())
     }
 
-    fn compile_break(&mut self, value: Option<&Form>, span: Span) -> CResult<()> {
+    /// `(break v)` leaves the innermost loop of this function with v;
+    /// `(continue x)` evaluates x and goes to the loop's next iteration. Both
+    /// run the `finally` bodies they leave and drop what the loop's
+    /// expression had pushed; inside a `finally` body they are ignored.
+    fn compile_loop_exit(
+        &mut self,
+        exit: LoopExit,
+        value: Option<&Form>,
+        span: Span,
+    ) -> CResult<()> {
+        if exit == LoopExit::Continue {
+            if let Some(v) = value {
+                self.compile_expr(v, false)?;
+                self.emit(Instr::Pop, span);
+            }
+        }
         if self.fr().in_finally > 0 {
             self.emit(Instr::Nil, span);
             return Ok(());
         }
         let Some(ctx) = self.fr().loops.last() else {
-            self.emit_raise(
-                ErrorKind::ControlFlowError,
-                "break used outside of a loop",
-                span,
-            );
+            let word = if exit == LoopExit::Break {
+                "break"
+            } else {
+                "continue"
+            };
+            let message = format!("{word} used outside of a loop");
+            self.emit_raise(ErrorKind::ControlFlowError, &message, span);
             return Ok(());
         };
         let (loop_depth, finally_depth) = (ctx.depth, ctx.finally_depth);
         let start = self.depth();
-        match value {
-            Some(v) => self.compile_expr(v, false)?,
-            None => {
-                self.emit(Instr::Nil, span);
+        if exit == LoopExit::Break {
+            match value {
+                Some(v) => self.compile_expr(v, false)?,
+                None => {
+                    self.emit(Instr::Nil, span);
+                }
             }
         }
         self.inline_finallies(finally_depth)?;
-        if start > loop_depth {
-            self.emit(Instr::Slide(start - loop_depth), span);
+        let extra = start - loop_depth;
+        if extra > 0 {
+            let drop = if exit == LoopExit::Break {
+                Instr::Slide(extra)
+            } else {
+                Instr::PopN(extra)
+            };
+            self.emit(drop, span);
         }
         let j = self.emit(Instr::Jump(0), span);
         if let Some(ctx) = self.f().loops.last_mut() {
-            ctx.break_jumps.push(j);
-        }
-        self.set_depth(start + 1);
-        Ok(())
-    }
-
-    fn compile_continue(&mut self, value: Option<&Form>, span: Span) -> CResult<()> {
-        if let Some(v) = value {
-            // evaluated for its effects and ignored (spec 03 §3.7)
-            self.compile_expr(v, false)?;
-            self.emit(Instr::Pop, span);
-        }
-        if self.fr().in_finally > 0 {
-            self.emit(Instr::Nil, span);
-            return Ok(());
-        }
-        let Some(ctx) = self.fr().loops.last() else {
-            self.emit_raise(
-                ErrorKind::ControlFlowError,
-                "continue used outside of a loop",
-                span,
-            );
-            return Ok(());
-        };
-        let (loop_depth, finally_depth) = (ctx.depth, ctx.finally_depth);
-        let start = self.depth();
-        self.inline_finallies(finally_depth)?;
-        if start > loop_depth {
-            self.emit(Instr::PopN(start - loop_depth), span);
-        }
-        let j = self.emit(Instr::Jump(0), span);
-        if let Some(ctx) = self.f().loops.last_mut() {
-            ctx.continue_jumps.push(j);
+            match exit {
+                LoopExit::Break => ctx.break_jumps.push(j),
+                LoopExit::Continue => ctx.continue_jumps.push(j),
+            }
         }
         self.set_depth(start + 1);
         Ok(())
