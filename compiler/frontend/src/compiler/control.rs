@@ -129,6 +129,18 @@ impl Compiler {
             self.patch_here(skip);
             self.set_depth(start);
         }
+        self.compile_else_and_join(else_body, ends, span, tail)
+    }
+
+    /// The `else` body of a conditional (nil without one), after which the
+    /// jumps that end every taken branch land.
+    fn compile_else_and_join(
+        &mut self,
+        else_body: Option<&[Form]>,
+        ends: Vec<usize>,
+        span: Span,
+        tail: bool,
+    ) -> CResult<()> {
         match else_body {
             Some(body) => self.compile_scoped_body(body, span, tail)?,
             None => {
@@ -177,16 +189,7 @@ impl Compiler {
             self.set_depth(start);
             rest = next;
         }
-        match else_body {
-            Some(body) => self.compile_scoped_body(body, span, tail)?,
-            None => {
-                self.emit(Instr::Nil, span);
-            }
-        }
-        for j in ends {
-            self.patch_here(j);
-        }
-        Ok(())
+        self.compile_else_and_join(else_body, ends, span, tail)
     }
 
     fn begin_loop(&mut self) {
