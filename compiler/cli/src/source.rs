@@ -76,23 +76,6 @@ impl Source {
 
 /// Prints an uncaught Gene exception with its Gene-level backtrace.
 pub fn report_uncaught(vm: &gene_vm::Vm, thrown: gene_core::Value) -> ExitCode {
-    let mut text = vm.describe_uncaught(thrown);
-    // Runaway recursion unwinds through thousands of identical frames:
-    // print each run of repeats once, with its count.
-    let mut i = 0;
-    while i < vm.trace.len() {
-        let (function, file, line) = vm.trace[i];
-        let run = vm.trace[i..]
-            .iter()
-            .take_while(|t| **t == vm.trace[i])
-            .count();
-        text.push_str(&format!("\n  at {function} ({file}:{line})"));
-        if run > 1 {
-            text.push_str(&format!(" [{run} times]"));
-        }
-        i += run;
-    }
-    text.push('\n');
-    vm.write_err(&text);
+    vm.report_uncaught(thrown);
     ExitCode::from(1)
 }

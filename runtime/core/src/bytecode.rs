@@ -363,7 +363,22 @@ pub struct Proto {
     pub uses_args: bool,
     /// Inline caches of `LoadName`: (namespace epoch, namespace, value).
     pub name_caches: Box<[Cell<NameCache>]>,
+    /// The native code of this Proto in a built executable, registered by
+    /// the runtime when it loads the image (never serialized).
+    pub native: Cell<Option<NativeCode>>,
 }
+
+/// The entry point of a Proto lowered to native code: the running closure
+/// (nil for top-level code), `self`, and the positional arguments. Returns
+/// the result, or [`EXCEPTION_SENTINEL`] with the exception pending in the
+/// runtime.
+pub type NativeCode =
+    unsafe extern "C" fn(closure: u64, self_val: u64, args: *const u64, argc: u32) -> u64;
+
+/// What native code and the runtime's ABI functions return when a Gene
+/// exception is pending instead of a value (a tagged bit pattern no value
+/// uses).
+pub const EXCEPTION_SENTINEL: u64 = 0xFFF9_0000_0000_00FF;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NameCache {
@@ -377,4 +392,35 @@ impl Proto {
     pub fn line_at(&self, pc: usize) -> u32 {
         self.lines.get(pc).copied().unwrap_or(0)
     }
+}
+
+/// For instructions that pop a fixed number of operands and push exactly
+/// one result without touching frame state (member access, collections,
+/// method calls, ...): how many they pop. The interpreter executes these
+/// through one shared routine, which native code calls too. `None` for
+/// instructions with their own handling (locals, jumps, calls, frames).
+pub fn step_pops(proto: &Proto, instr: &Instr) -> Option<u32> {
+    let keys = |k: u32| {
+        proto
+            .key_lists
+            .get(k as usize)
+            .map_or(0, |l| l.len() as u32)
+    };
+    use Instr::*;
+    Some(match *instr {
+        GetMember(_) | GetChild(_) | Spread | Neg | StoreName(_) | DefineMember(_) => 1,
+        MakeFuture { .. } | ImportModule | ImportMember(_) | MakeClass(_) => 1,
+        EnumAddMember { .. } | Render => 1,
+        SetMember(_) | SetChild(_) | IsA | CaseMatch | DefineMethod(_) => 2,
+        Select | SetKey | MakeRange => 3,
+        MakeArray(n) | MakeSet(n) | Concat(n) | Await(n) => n,
+        MakeMap { keys: k } => keys(k),
+        MakeGene { keys: k, children } => 1 + keys(k) + children,
+        CallMethod { args, .. } | CallSuper { args, .. } | New(args) => 1 + args,
+        CallNamed { keys: k, args } | NewNamed { keys: k, args } => 1 + keys(k) + args,
+        CallMethodNamed { keys: k, args, .. } => 1 + keys(k) + args,
+        CallWithSelf(n) => 2 + n,
+        MakeNamespace(_) | MakeEnum(_) | Raise { .. } => 0,
+        _ => return None,
+    })
 }

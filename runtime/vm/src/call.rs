@@ -124,6 +124,9 @@ impl Vm {
     ) -> VmResult<CallOutcome> {
         let args = splice(self, args)?;
         match callee.obj() {
+            Some(Obj::Function(f)) if f.proto.native.get().is_some() => self
+                .call_native_function(callee, f, args, site)
+                .map(CallOutcome::Done),
             Some(Obj::Function(f)) => {
                 let base = self.stack.len();
                 let proto = f.proto;
@@ -172,6 +175,26 @@ impl Vm {
             }
             _ => Err(self.not_callable(callee)),
         }
+    }
+
+    /// Calls a function whose Proto was lowered to native code (only plain
+    /// positional parameters are lowered, so the arguments pass as they are).
+    fn call_native_function(
+        &mut self,
+        callee: Value,
+        f: &'static Function,
+        args: Vec<Value>,
+        site: CallSite,
+    ) -> VmResult {
+        let Some(code) = f.proto.native.get() else {
+            return Err(self.not_callable(callee));
+        };
+        let self_val = match f.kind {
+            FnKind::Block if site.self_val.is_nil() => f.self_val,
+            _ => site.self_val,
+        };
+        let result = self.call_native(code, callee, self_val, &args)?;
+        Ok(if site.returns_self { self_val } else { result })
     }
 
     pub fn not_callable(&self, v: Value) -> Value {

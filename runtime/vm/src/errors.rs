@@ -46,6 +46,33 @@ impl Vm {
         }
     }
 
+    /// The uncaught-error report: [`Vm::describe_uncaught`] and the Gene
+    /// backtrace of the frames it unwound, each run of identical frames
+    /// (runaway recursion) printed once with its count.
+    pub fn uncaught_report(&self, thrown: Value) -> String {
+        let mut text = self.describe_uncaught(thrown);
+        let mut i = 0;
+        while i < self.trace.len() {
+            let (function, file, line) = self.trace[i];
+            let run = self.trace[i..]
+                .iter()
+                .take_while(|t| **t == self.trace[i])
+                .count();
+            text.push_str(&format!("\n  at {function} ({file}:{line})"));
+            if run > 1 {
+                text.push_str(&format!(" [{run} times]"));
+            }
+            i += run;
+        }
+        text.push('\n');
+        text
+    }
+
+    /// Writes [`Vm::uncaught_report`] to stderr (after flushing stdout).
+    pub fn report_uncaught(&self, thrown: Value) {
+        self.write_err(&self.uncaught_report(thrown));
+    }
+
     /// `Error: <Class>: <message>` for exceptions, `Error: <repr>` for other
     /// thrown values (spec 04 §4.5).
     pub fn describe_uncaught(&self, thrown: Value) -> String {

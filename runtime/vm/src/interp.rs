@@ -7,14 +7,12 @@
 
 use crate::call::{destructure, CallOutcome, CallSite};
 use crate::errors::VmResult;
-use crate::vm::{new_class, new_namespace, Frame, Vm};
-use gene_core::bytecode::{Instr, Proto, ProtoKind};
+use crate::vm::{Frame, Vm};
+use gene_core::bytecode::{step_pops, Instr, Proto, ProtoKind};
 use gene_core::heap::{self, Obj};
-use gene_core::numeric::{self, arith, compare, equals, BinOp, CmpOp};
-use gene_core::object::{
-    prop_map, EnumMember, EnumType, FnKind, Function, Future, FutureState, Instance, PropMap,
-};
-use gene_core::print::{display, write_display};
+use gene_core::numeric::{arith, compare, equals, BinOp, CmpOp};
+use gene_core::object::{prop_map, FnKind, Function, Future, FutureState, Instance, PropMap};
+use gene_core::print::display;
 use gene_core::{ErrorKind, Symbol, Value};
 use std::cell::{Cell, RefCell};
 
@@ -366,11 +364,6 @@ impl Vm {
                     let r = core!(arith(BinOp::Pow, a, b));
                     self.stack.push(r);
                 }
-                Instr::Neg => {
-                    let a = self.pop();
-                    let r = core!(numeric::negate(a));
-                    self.stack.push(r);
-                }
                 Instr::Not => {
                     let a = self.pop();
                     self.stack.push(Value::bool(!a.is_truthy()));
@@ -471,56 +464,6 @@ impl Vm {
                         pc = target as usize;
                     }
                 }
-                Instr::MakeArray(n) => {
-                    let items = self.take(n as usize);
-                    let items = tri!(crate::call::splice(self, items));
-                    self.stack.push(heap::array(items));
-                }
-                Instr::MakeSet(n) => {
-                    let items = self.take(n as usize);
-                    let items = tri!(crate::call::splice(self, items));
-                    let mut unique: Vec<Value> = Vec::with_capacity(items.len());
-                    for v in items {
-                        if !unique.iter().any(|u| equals(*u, v)) {
-                            unique.push(v);
-                        }
-                    }
-                    self.stack.push(heap::alloc(Obj::Set(RefCell::new(unique))));
-                }
-                Instr::MakeMap { keys } => {
-                    let keys = &proto.key_lists[keys as usize];
-                    let values = self.take(keys.len());
-                    let map: PropMap = keys.iter().copied().zip(values).collect();
-                    self.stack.push(heap::map(map));
-                }
-                Instr::MakeGene { keys, children } => {
-                    let keys = &proto.key_lists[keys as usize];
-                    let kids = self.take(children as usize);
-                    let kids = tri!(crate::call::splice(self, kids));
-                    let values = self.take(keys.len());
-                    let ty = self.pop();
-                    let props: PropMap = keys.iter().copied().zip(values).collect();
-                    self.stack.push(gene_frontend::quote::gene(ty, props, kids));
-                }
-                Instr::MakeRange => {
-                    let step = self.pop();
-                    let end = self.pop();
-                    let start = self.pop();
-                    let r = tri!(self.make_range(start, end, step));
-                    self.stack.push(r);
-                }
-                Instr::Spread => {
-                    let v = self.pop();
-                    self.stack.push(heap::alloc(Obj::Explode(v)));
-                }
-                Instr::Concat(n) => {
-                    let parts = self.take(n as usize);
-                    let mut s = String::new();
-                    for p in parts {
-                        write_display(&mut s, p);
-                    }
-                    self.stack.push(heap::string(s));
-                }
                 Instr::Render => {
                     let tpl = self.pop();
                     save_pc!();
@@ -536,7 +479,7 @@ impl Vm {
                     let callee = self.stack[self.stack.len() - n as usize - 1];
                     save_pc!();
                     if let Some(Obj::Function(f)) = callee.obj() {
-                        if let Some(arity) = f.proto.fast_arity {
+                        if let (Some(arity), None) = (f.proto.fast_arity, f.proto.native.get()) {
                             tri!(self.call_fast(callee, f, arity, n as usize));
                             reload!();
                             continue;
@@ -568,7 +511,7 @@ impl Vm {
                         continue;
                     }
                     if let Some(Obj::Function(f)) = callee.obj() {
-                        if let Some(arity) = f.proto.fast_arity {
+                        if let (Some(arity), None) = (f.proto.fast_arity, f.proto.native.get()) {
                             tri!(self.call_fast(callee, f, arity, n));
                             reload!();
                             continue;
@@ -731,40 +674,6 @@ impl Vm {
                     };
                     throw!(v);
                 }
-                Instr::ImportModule => {
-                    let path = self.pop();
-                    save_pc!();
-                    let ns = tri!(self.import_module(path, proto.file));
-                    self.stack.push(ns);
-                }
-                Instr::ImportMember(name) => {
-                    let ns = self.pop();
-                    let member = crate::names::namespace_of(ns).and_then(|t| t.get(name));
-                    match member {
-                        Some(v) => self.stack.push(v),
-                        None => throw!(self.error(
-                            ErrorKind::ImportError,
-                            format!("Symbol '{name}' not found in namespace")
-                        )),
-                    }
-                }
-                Instr::IsA => {
-                    let class = self.pop();
-                    let v = self.pop();
-                    let r =
-                        matches!(class.obj(), Some(Obj::Class(_))) && self.is_instance_of(v, class);
-                    self.stack.push(Value::bool(r));
-                }
-                Instr::CaseMatch => {
-                    let pattern = self.pop();
-                    let v = self.pop();
-                    let r = self.case_matches(v, pattern);
-                    self.stack.push(Value::bool(r));
-                }
-                Instr::Raise { kind, message } => {
-                    let message = display(proto.consts[message as usize]);
-                    throw!(self.error(kind, message));
-                }
                 Instr::Match(i) => {
                     let v = self.pop();
                     let (elems, props) = destructure(v);
@@ -776,26 +685,6 @@ impl Vm {
                         &props,
                         self.frames[fi].self_val
                     ));
-                }
-                Instr::MakeNamespace(name) => {
-                    let ns = new_namespace(name.name(), self.frames[fi].ns);
-                    self.stack.push(ns);
-                }
-                Instr::MakeClass(name) => {
-                    let parent = self.pop();
-                    let parent = if parent.is_nil() {
-                        self.classes.object
-                    } else {
-                        parent
-                    };
-                    if !matches!(parent.obj(), Some(Obj::Class(_))) {
-                        throw!(self.error(
-                            ErrorKind::TypeError,
-                            format!("cannot inherit from {}: not a class", display(parent))
-                        ));
-                    }
-                    self.stack
-                        .push(new_class(name.name(), parent, self.frames[fi].ns, false));
                 }
                 Instr::RunBody(i) => {
                     let target = self.top();
@@ -820,16 +709,6 @@ impl Vm {
                     });
                     reload!();
                 }
-                Instr::DefineMethod(name) => {
-                    let method = self.pop();
-                    let class = self.top();
-                    if let Some(Obj::Function(f)) = method.obj() {
-                        f.owner.set(class);
-                    }
-                    if let Some(Obj::Class(c)) = class.obj() {
-                        c.methods.borrow_mut().insert(name, method);
-                    }
-                }
                 Instr::New(n) => {
                     save_pc!();
                     let args = self.take(n as usize);
@@ -848,28 +727,31 @@ impl Vm {
                         CallOutcome::Done(v) => self.set_top(v),
                     }
                 }
-                Instr::MakeFuture { failed } => {
-                    let v = self.pop();
-                    let state = if failed {
-                        FutureState::Failure
-                    } else {
-                        FutureState::Success
-                    };
-                    self.stack.push(new_future(state, v));
-                }
-                Instr::Await(n) => {
+                // Cold data instructions: one implementation shared with
+                // native code (step.rs).
+                Instr::MakeArray(_)
+                | Instr::MakeSet(_)
+                | Instr::MakeMap { .. }
+                | Instr::MakeGene { .. }
+                | Instr::MakeRange
+                | Instr::Spread
+                | Instr::Concat(_)
+                | Instr::ImportModule
+                | Instr::ImportMember(_)
+                | Instr::IsA
+                | Instr::CaseMatch
+                | Instr::Raise { .. }
+                | Instr::MakeNamespace(_)
+                | Instr::MakeClass(_)
+                | Instr::DefineMethod(_)
+                | Instr::MakeFuture { .. }
+                | Instr::Await(_)
+                | Instr::MakeEnum(_)
+                | Instr::EnumAddMember { .. }
+                | Instr::Neg => {
                     save_pc!();
-                    let futures = self.take(n as usize);
-                    let mut values = Vec::with_capacity(futures.len());
-                    for f in futures {
-                        values.push(tri!(self.await_future(f)));
-                    }
-                    let r = if values.len() == 1 {
-                        values[0]
-                    } else {
-                        heap::array(values)
-                    };
-                    self.stack.push(r);
+                    let v = tri!(self.run_step(proto, instr, fi));
+                    self.stack.push(v);
                 }
                 Instr::Eval => {
                     let code_value = self.pop();
@@ -891,26 +773,19 @@ impl Vm {
                     let v = tri!(self.eval_in_frame(code_value, caller, true));
                     self.stack.push(v);
                 }
-                Instr::MakeEnum(name) => {
-                    let e = heap::alloc(Obj::EnumType(EnumType {
-                        name,
-                        members: RefCell::new(prop_map()),
-                    }));
-                    self.stack.push(e);
-                }
-                Instr::EnumAddMember { name, value } => {
-                    let e = self.top();
-                    if let Some(Obj::EnumType(t)) = e.obj() {
-                        let member = heap::alloc(Obj::EnumMember(EnumMember {
-                            parent: e,
-                            name,
-                            value,
-                        }));
-                        t.members.borrow_mut().insert(name, member);
-                    }
-                }
             }
         }
+    }
+
+    /// A cold data instruction of frame `fi` (kept out of line so the hot
+    /// loop stays small).
+    #[inline(never)]
+    fn run_step(&mut self, proto: &'static Proto, instr: Instr, fi: usize) -> VmResult {
+        let pops = step_pops(proto, &instr).unwrap_or(0);
+        let operands = self.take(pops as usize);
+        let frame = &self.frames[fi];
+        let (closure, self_val) = (frame.closure, frame.self_val);
+        self.step_instr(proto, instr, closure, self_val, operands)
     }
 
     /// Pops the top `n` values, in push order.
@@ -955,6 +830,18 @@ impl Vm {
                 },
             })
             .collect();
+        self.make_function(proto, upvalues, frame.self_val, frame.ns)
+    }
+
+    /// A closure of `proto` over `upvalues` (cells), made where `self_val`
+    /// and namespace `ns` are current.
+    pub(crate) fn make_function(
+        &self,
+        proto: &'static Proto,
+        upvalues: Box<[Value]>,
+        self_val: Value,
+        ns: Value,
+    ) -> Value {
         let kind = match proto.kind {
             ProtoKind::Block => FnKind::Block,
             ProtoKind::Macro => FnKind::Macro,
@@ -964,15 +851,15 @@ impl Vm {
             proto,
             kind,
             upvalues,
-            self_val: frame.self_val,
-            ns: frame.ns,
+            self_val,
+            ns,
             owner: Cell::new(Value::NIL),
             is_async: proto.is_async,
         }))
     }
 
     /// A method call: `receiver` sits in the callee slot.
-    fn invoke_method(
+    pub(crate) fn invoke_method(
         &mut self,
         receiver: Value,
         name: Symbol,
@@ -987,7 +874,7 @@ impl Vm {
     }
 
     /// `(new C args...)` with the class in the callee slot.
-    fn construct(
+    pub(crate) fn construct(
         &mut self,
         class: Value,
         args: Vec<Value>,
@@ -1044,7 +931,7 @@ impl Vm {
         r
     }
 
-    fn make_range(&self, start: Value, end: Value, step: Value) -> VmResult {
+    pub(crate) fn make_range(&self, start: Value, end: Value, step: Value) -> VmResult {
         let (Some(start), Some(end), Some(step)) = (start.as_int(), end.as_int(), step.as_int())
         else {
             return Err(self.error(ErrorKind::TypeError, "range bounds and step must be ints"));
@@ -1057,7 +944,7 @@ impl Vm {
 
     /// What `for` iterates: arrays, genes, ranges, maps as they are;
     /// strings as their characters, sets as their elements.
-    fn iteration_source(&self, coll: Value) -> VmResult {
+    pub(crate) fn iteration_source(&self, coll: Value) -> VmResult {
         match coll.obj() {
             Some(Obj::Array(_) | Obj::Gene(_) | Obj::Range(_) | Obj::Map(_)) => Ok(coll),
             Some(Obj::Set(s)) => Ok(heap::array(s.borrow().clone())),
@@ -1070,7 +957,7 @@ impl Vm {
         }
     }
 
-    fn case_matches(&self, v: Value, pattern: Value) -> bool {
+    pub(crate) fn case_matches(&self, v: Value, pattern: Value) -> bool {
         match pattern.obj() {
             Some(Obj::Class(_)) => self.is_instance_of(v, pattern),
             Some(Obj::Array(items)) => items.borrow().iter().any(|x| equals(*x, v)),
@@ -1079,7 +966,7 @@ impl Vm {
         }
     }
 
-    fn await_future(&self, f: Value) -> VmResult {
+    pub(crate) fn await_future(&self, f: Value) -> VmResult {
         match f.obj() {
             Some(Obj::Future(fut)) => match fut.state.get() {
                 FutureState::Success => Ok(fut.value.get()),
@@ -1268,7 +1155,7 @@ impl Vm {
 }
 
 /// The `i`-th element of an iteration source, with its key or index.
-fn iter_item(coll: Value, i: i64) -> Option<(Value, Value)> {
+pub(crate) fn iter_item(coll: Value, i: i64) -> Option<(Value, Value)> {
     let idx = usize::try_from(i).ok()?;
     match coll.obj()? {
         Obj::Array(a) => a.borrow().get(idx).map(|v| (Value::int(i), *v)),
@@ -1282,14 +1169,14 @@ fn iter_item(coll: Value, i: i64) -> Option<(Value, Value)> {
     }
 }
 
-fn cell_get(v: Value) -> Value {
+pub(crate) fn cell_get(v: Value) -> Value {
     match v.obj() {
         Some(Obj::Cell(c)) => c.get(),
         _ => v,
     }
 }
 
-fn new_cell(v: Value) -> Value {
+pub(crate) fn new_cell(v: Value) -> Value {
     heap::alloc(Obj::Cell(Cell::new(v)))
 }
 

@@ -10,6 +10,7 @@
 //! Architecture invariant: the VM never depends on LLVM; native code reaches
 //! it only through its `extern "C"` ABI (added with the native tier).
 
+pub mod abi;
 pub mod access;
 pub mod builtins;
 pub mod call;
@@ -18,6 +19,7 @@ pub mod interp;
 pub mod modules;
 pub mod names;
 pub mod selector;
+pub mod step;
 pub mod vm;
 
 pub use errors::VmResult;

@@ -335,6 +335,7 @@ impl FnState {
             name_caches: (0..self.name_caches)
                 .map(|_| Cell::new(NameCache::default()))
                 .collect(),
+            native: Cell::new(None),
         };
         Box::leak(Box::new(proto))
     }

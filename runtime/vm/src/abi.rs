@@ -1,0 +1,476 @@
+//! The runtime's native ABI: the `extern "C"` functions that code generated
+//! by `gene build` calls. `compiler/llvm/src/runtime_fns.rs` mirrors this
+//! list (names and signatures); a test proves the two agree.
+//!
+//! Conventions: every Gene value crosses the boundary as its 64-bit NaN-boxed
+//! bits (`u64`). A function that can throw returns [`EXCEPTION_SENTINEL`]
+//! with the exception left pending in the running VM; native code then
+//! branches to its handler (which takes the exception with
+//! [`gene_take_exception`]) or returns the sentinel to its own caller.
+//! Instruction operands that are not values (names, key lists, inline
+//! caches) are found by the runtime from the Proto index and pc it is
+//! given, so native code never embeds interned symbol ids.
+
+use crate::call::CallSite;
+use crate::errors::VmResult;
+use crate::vm::{Frame, Vm, VmOptions};
+use gene_core::bytecode::{NativeCode, Proto, EXCEPTION_SENTINEL};
+use gene_core::heap::Obj;
+use gene_core::numeric::{arith, compare, equals, negate, BinOp, CmpOp};
+use gene_core::Value;
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_char, c_void, CStr};
+
+thread_local! {
+    /// The VM running the executable's code on this thread.
+    static CURRENT: Cell<*mut Vm> = const { Cell::new(std::ptr::null_mut()) };
+    /// The image's Protos in pre-order (the indices native code uses).
+    static PROTOS: RefCell<Vec<&'static Proto>> = const { RefCell::new(Vec::new()) };
+    /// The exception native code signalled with the sentinel.
+    static PENDING: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `f` with the thread's VM. Native code only runs inside
+/// [`gene_rt_main`], which installs it.
+fn with_vm<R>(f: impl FnOnce(&mut Vm) -> R) -> R {
+    let vm = CURRENT.with(Cell::get);
+    assert!(!vm.is_null(), "Gene native code ran without a runtime");
+    // Safety: the pointer is installed by gene_rt_main for the duration of
+    // the program and only used on this thread.
+    f(unsafe { &mut *vm })
+}
+
+fn proto_at(index: u32) -> &'static Proto {
+    PROTOS.with(|p| p.borrow()[index as usize])
+}
+
+/// A result for native code: the value, or the sentinel with the exception
+/// pending.
+fn to_abi(r: VmResult) -> u64 {
+    match r {
+        Ok(v) => v.bits(),
+        Err(thrown) => {
+            PENDING.with(|p| p.set(thrown.bits()));
+            EXCEPTION_SENTINEL
+        }
+    }
+}
+
+fn value(bits: u64) -> Value {
+    // Safety: native code only passes bits it received from the runtime.
+    unsafe { Value::from_bits(bits) }
+}
+
+impl Vm {
+    /// Calls native code with this VM installed as the thread's runtime.
+    pub(crate) fn call_native(
+        &mut self,
+        code: NativeCode,
+        closure: Value,
+        self_val: Value,
+        args: &[Value],
+    ) -> VmResult {
+        let previous = CURRENT.with(|c| c.replace(self as *mut Vm));
+        // Safety: `args` is a live slice; Value is a transparent u64.
+        let r = unsafe {
+            code(
+                closure.bits(),
+                self_val.bits(),
+                args.as_ptr() as *const u64,
+                args.len() as u32,
+            )
+        };
+        CURRENT.with(|c| c.set(previous));
+        if r == EXCEPTION_SENTINEL {
+            Err(value(PENDING.with(|p| p.replace(0))))
+        } else {
+            Ok(value(r))
+        }
+    }
+}
+
+/// The executable's entry: loads the image, registers the native code of
+/// each Proto (`table[i]` for the i-th Proto in pre-order, null when it
+/// stays bytecode), runs the program and returns the exit status.
+///
+/// # Safety
+/// `image` must point to `image_len` readable bytes, `table` to `count`
+/// entries, `argv` to `argc` C strings: what `gene build` emits.
+#[no_mangle]
+pub unsafe extern "C" fn gene_rt_main(
+    image: *const u8,
+    image_len: u64,
+    table: *const *const c_void,
+    count: u64,
+    argc: i32,
+    argv: *const *const c_char,
+) -> i32 {
+    let bytes = std::slice::from_raw_parts(image, image_len as usize);
+    let natives: Vec<usize> = std::slice::from_raw_parts(table, count as usize)
+        .iter()
+        .map(|p| *p as usize)
+        .collect();
+    let args: Vec<String> = (1..argc.max(0) as usize)
+        .map(|i| CStr::from_ptr(*argv.add(i)).to_string_lossy().into_owned())
+        .collect();
+    // Built-ins that call back into Gene recurse on the Rust stack; run on
+    // a thread with room, like `gene run`. Protos are per-thread data, so
+    // the image is loaded there.
+    let worker = std::thread::Builder::new()
+        .name("gene".into())
+        .stack_size(512 << 20)
+        .spawn(move || run_image(bytes, &natives, args));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(status)) => status,
+        _ => 70,
+    }
+}
+
+/// Loads the image, registers native code and runs the program.
+fn run_image(bytes: &[u8], natives: &[usize], args: Vec<String>) -> i32 {
+    let protos = match gene_frontend::image::read_image(bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: the program's bytecode image is unreadable: {e}");
+            return 70;
+        }
+    };
+    for (proto, &entry) in protos.iter().zip(natives) {
+        if entry != 0 {
+            // Safety: the table holds functions emitted with NativeCode's
+            // signature.
+            let code = unsafe { std::mem::transmute::<usize, NativeCode>(entry) };
+            proto.native.set(Some(code));
+        }
+    }
+    let Some(&main) = protos.first() else {
+        return 70;
+    };
+    PROTOS.with(|p| *p.borrow_mut() = protos);
+    let mut vm = Vm::new(VmOptions { args });
+    let result = vm.run_main(main);
+    vm.flush();
+    match result {
+        Ok(_) => 0,
+        Err(thrown) => {
+            vm.report_uncaught(thrown);
+            1
+        }
+    }
+}
+
+/// Takes the pending exception (for a handler in native code).
+#[no_mangle]
+pub extern "C" fn gene_take_exception() -> u64 {
+    PENDING.with(|p| p.replace(Value::NIL.bits()))
+}
+
+/// Throws `v` from native code: returns the sentinel with `v` pending.
+#[no_mangle]
+pub extern "C" fn gene_throw(v: u64) -> u64 {
+    with_vm(|vm| {
+        let thrown = value(v);
+        let thrown = if matches!(thrown.obj(), Some(Obj::Class(_))) {
+            match vm.instantiate(thrown, Vec::new(), None) {
+                Ok(instance) => instance,
+                Err(e) => e,
+            }
+        } else {
+            thrown
+        };
+        to_abi(Err(thrown))
+    })
+}
+
+/// `consts[i]` of Proto `proto`.
+#[no_mangle]
+pub extern "C" fn gene_const(proto: u32, i: u32) -> u64 {
+    proto_at(proto).consts[i as usize].bits()
+}
+
+/// `callee(args...)` for any callee.
+///
+/// # Safety
+/// `args` points to `argc` values.
+#[no_mangle]
+pub unsafe extern "C" fn gene_call(callee: u64, args: *const u64, argc: u32) -> u64 {
+    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
+        .iter()
+        .map(|b| value(*b))
+        .collect();
+    with_vm(|vm| to_abi(vm.call_with(value(callee), args, None, CallSite::plain())))
+}
+
+/// Whether `callee` is a macro (its arguments must then not be evaluated).
+#[no_mangle]
+pub extern "C" fn gene_is_macro(callee: u64) -> u64 {
+    let is_macro = matches!(
+        value(callee).obj(),
+        Some(Obj::Function(f)) if f.kind == gene_core::object::FnKind::Macro
+    );
+    is_macro as u64
+}
+
+/// A macro call from native code: the caller's slots (spilled to `slots`)
+/// become a VM frame for the call's duration, so `$caller_eval` reads and
+/// assigns them exactly as in the interpreter; they are written back after.
+///
+/// # Safety
+/// `args` points to `argc` values and `slots` to the Proto's slot count.
+#[no_mangle]
+pub unsafe extern "C" fn gene_call_macro(
+    callee: u64,
+    args: *const u64,
+    argc: u32,
+    proto: u32,
+    pc: u32,
+    slots: *mut u64,
+    closure: u64,
+    self_val: u64,
+) -> u64 {
+    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
+        .iter()
+        .map(|b| value(*b))
+        .collect();
+    let caller = proto_at(proto);
+    let n = caller.n_slots as usize;
+    let slots = std::slice::from_raw_parts_mut(slots, n);
+    with_vm(|vm| {
+        let ns = match value(closure).obj() {
+            Some(Obj::Function(f)) => f.ns,
+            _ => vm.global_ns,
+        };
+        vm.stack.push(Value::NIL);
+        let base = vm.stack.len();
+        vm.stack.extend(slots.iter().map(|b| value(*b)));
+        vm.frames.push(Frame {
+            pc: pc as usize + 1,
+            ..Frame::new(caller, value(closure), base, value(self_val), ns)
+        });
+        let caller_index = vm.frames.len() - 1;
+        let site = CallSite {
+            macro_caller: Some(caller_index),
+            ..CallSite::plain()
+        };
+        let r = vm.call_with(value(callee), args, None, site);
+        for (i, slot) in slots.iter_mut().enumerate() {
+            *slot = vm.stack[base + i].bits();
+        }
+        vm.frames.pop();
+        vm.stack.truncate(base - 1);
+        to_abi(r)
+    })
+}
+
+/// `LoadName` of instruction `pc` in Proto `proto`, for the running closure.
+#[no_mangle]
+pub extern "C" fn gene_load_name(closure: u64, proto: u32, pc: u32) -> u64 {
+    let p = proto_at(proto);
+    let gene_core::Instr::LoadName { name, cache } = p.code[pc as usize] else {
+        return Value::NIL.bits();
+    };
+    with_vm(|vm| {
+        let ns = match value(closure).obj() {
+            Some(Obj::Function(f)) => f.ns,
+            _ => vm.global_ns,
+        };
+        to_abi(vm.load_name(ns, name, &p.name_caches[cache as usize]))
+    })
+}
+
+fn binop(op: u32) -> BinOp {
+    match op {
+        0 => BinOp::Add,
+        1 => BinOp::Sub,
+        2 => BinOp::Mul,
+        3 => BinOp::Div,
+        4 => BinOp::Mod,
+        _ => BinOp::Pow,
+    }
+}
+
+/// The slow path of `+ - * / % **` (`op` 0..=5 in that order).
+#[no_mangle]
+pub extern "C" fn gene_arith(op: u32, a: u64, b: u64) -> u64 {
+    match arith(binop(op), value(a), value(b)) {
+        Ok(v) => v.bits(),
+        Err(e) => with_vm(|vm| to_abi(Err(vm.raise(e)))),
+    }
+}
+
+/// The slow path of `< <= > >=` (`op` 0..=3 in that order): a Bool value.
+#[no_mangle]
+pub extern "C" fn gene_compare(op: u32, a: u64, b: u64) -> u64 {
+    let op = match op {
+        0 => CmpOp::Lt,
+        1 => CmpOp::Le,
+        2 => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    };
+    match compare(op, value(a), value(b)) {
+        Ok(r) => Value::bool(r).bits(),
+        Err(e) => with_vm(|vm| to_abi(Err(vm.raise(e)))),
+    }
+}
+
+/// Structural equality: a Bool value.
+#[no_mangle]
+pub extern "C" fn gene_equals(a: u64, b: u64) -> u64 {
+    Value::bool(equals(value(a), value(b))).bits()
+}
+
+/// `(- a)`.
+#[no_mangle]
+pub extern "C" fn gene_negate(a: u64) -> u64 {
+    match negate(value(a)) {
+        Ok(v) => v.bits(),
+        Err(e) => with_vm(|vm| to_abi(Err(vm.raise(e)))),
+    }
+}
+
+/// Any other instruction, executed by the interpreter's own code: the
+/// instruction at `pc` of Proto `proto` pops its operands from
+/// `operands[..pops]` and writes its result to `operands[0]`. Returns 0, or
+/// the sentinel when it threw.
+///
+/// # Safety
+/// `operands` points to the instruction's operands with room for its result.
+#[no_mangle]
+pub unsafe extern "C" fn gene_step(
+    proto: u32,
+    pc: u32,
+    closure: u64,
+    self_val: u64,
+    operands: *mut u64,
+    pops: u32,
+) -> u64 {
+    let p = proto_at(proto);
+    let instr = p.code[pc as usize];
+    let ops = std::slice::from_raw_parts_mut(operands, (pops as usize).max(1));
+    let input: Vec<Value> = ops[..pops as usize].iter().map(|b| value(*b)).collect();
+    with_vm(
+        |vm| match vm.step_instr(p, instr, value(closure), value(self_val), input) {
+            Ok(v) => {
+                ops[0] = v.bits();
+                0
+            }
+            Err(thrown) => to_abi(Err(thrown)),
+        },
+    )
+}
+
+/// A fresh cell holding `v` (a `var` of a captured variable).
+#[no_mangle]
+pub extern "C" fn gene_cell_new(v: u64) -> u64 {
+    crate::interp::new_cell(value(v)).bits()
+}
+
+/// The content of a cell (or the value itself when it is not one).
+#[no_mangle]
+pub extern "C" fn gene_cell_get(cell: u64) -> u64 {
+    crate::interp::cell_get(value(cell)).bits()
+}
+
+/// Sets a cell's content.
+#[no_mangle]
+pub extern "C" fn gene_cell_set(cell: u64, v: u64) {
+    if let Some(Obj::Cell(c)) = value(cell).obj() {
+        c.set(value(v));
+    }
+}
+
+/// Upvalue `i` of a closure: its cell (`raw` = 1) or the cell's content.
+#[no_mangle]
+pub extern "C" fn gene_upvalue_get(closure: u64, i: u32, raw: u32) -> u64 {
+    let cell = match value(closure).obj() {
+        Some(Obj::Function(f)) => f.upvalues.get(i as usize).copied().unwrap_or(Value::NIL),
+        _ => Value::NIL,
+    };
+    if raw != 0 {
+        cell.bits()
+    } else {
+        crate::interp::cell_get(cell).bits()
+    }
+}
+
+/// Sets the content of upvalue `i` of a closure.
+#[no_mangle]
+pub extern "C" fn gene_upvalue_set(closure: u64, i: u32, v: u64) {
+    if let Some(Obj::Function(f)) = value(closure).obj() {
+        if let Some(Obj::Cell(c)) = f.upvalues.get(i as usize).and_then(|c| c.obj()) {
+            c.set(value(v));
+        }
+    }
+}
+
+/// A closure of Proto `proto` (pre-order index) capturing the `n` cells at
+/// `captures`, made inside the running `closure` with `self_val`.
+///
+/// # Safety
+/// `captures` points to `n` values.
+#[no_mangle]
+pub unsafe extern "C" fn gene_make_closure(
+    proto: u32,
+    captures: *const u64,
+    n: u32,
+    closure: u64,
+    self_val: u64,
+) -> u64 {
+    let p = proto_at(proto);
+    let upvalues = std::slice::from_raw_parts(captures, n as usize)
+        .iter()
+        .map(|b| {
+            let v = value(*b);
+            if matches!(v.obj(), Some(Obj::Cell(_))) {
+                v
+            } else {
+                crate::interp::new_cell(v)
+            }
+        })
+        .collect();
+    with_vm(|vm| {
+        let ns = vm.namespace_for(p, value(closure), value(self_val));
+        vm.make_function(p, upvalues, value(self_val), ns).bits()
+    })
+}
+
+/// What `for` iterates over `coll` (or the sentinel when it cannot).
+#[no_mangle]
+pub extern "C" fn gene_iter_init(coll: u64) -> u64 {
+    with_vm(|vm| to_abi(vm.iteration_source(value(coll))))
+}
+
+/// The next element of an iteration: `state` holds the source and the
+/// position (advanced in place); the key/index and the element are written
+/// to `out`. Returns 1, or 0 when the iteration is done.
+///
+/// # Safety
+/// `state` and `out` each point to two values.
+#[no_mangle]
+pub unsafe extern "C" fn gene_iter_next(state: *mut u64, out: *mut u64) -> u64 {
+    let state = std::slice::from_raw_parts_mut(state, 2);
+    let out = std::slice::from_raw_parts_mut(out, 2);
+    let i = value(state[1]).as_small_int().unwrap_or(0);
+    match crate::interp::iter_item(value(state[0]), i) {
+        Some((k, v)) => {
+            state[1] = Value::int(i + 1).bits();
+            out[0] = k.bits();
+            out[1] = v.bits();
+            1
+        }
+        None => 0,
+    }
+}
+
+/// Runs namespace or class body `proto` (pre-order index) with `self` and
+/// the current namespace bound to `target`; returns the target.
+#[no_mangle]
+pub extern "C" fn gene_run_body(proto: u32, target: u64) -> u64 {
+    let p = proto_at(proto);
+    with_vm(|vm| {
+        to_abi(
+            vm.run_top_level(p, value(target), value(target))
+                .map(|_| value(target)),
+        )
+    })
+}
