@@ -7,9 +7,15 @@
 # components from rustup.
 
 # Debian packages the build needs. Add entries here as the project grows
-# (e.g. llvm-19-dev for the native tier, lua5.4 for the benchmark peers).
+# (e.g. lua5.4 for the benchmark peers).
 GENE_APT_PACKAGES=(
   build-essential
+  # the native tier: LLVM 19 (linked dynamically by inkwell) and what
+  # llvm-config reports as its system libraries
+  llvm-19-dev
+  libpolly-19-dev
+  libzstd-dev
+  zlib1g-dev
 )
 
 # Prints a section header.
