@@ -119,13 +119,7 @@ type Result<T> = std::result::Result<T, ImageError>;
 /// `main` and every Proto nested in it, in depth-first pre-order: the index
 /// of a Proto in this list is its identity in the image and in native code.
 pub fn protos_preorder(main: &'static Proto) -> Vec<&'static Proto> {
-    let mut order = Vec::new();
-    let mut pending = vec![main];
-    while let Some(proto) = pending.pop() {
-        order.push(proto);
-        pending.extend(proto.protos.iter().rev());
-    }
-    order
+    preorder_with_nested(main).0
 }
 
 /// The image of the program whose main Proto is `main`.
@@ -165,8 +159,10 @@ pub fn read_image(bytes: &[u8]) -> Result<Vec<&'static Proto>> {
     if r.remaining() != 0 {
         return Err(r.corrupt("trailing bytes after the last proto"));
     }
-    check_preorder(&records).map_err(|()| r.corrupt("protos are not in pre-order"))?;
-    link_protos(records).map_err(|()| r.corrupt("nested proto index out of range"))
+    if !is_preorder(&records) {
+        return Err(r.corrupt("protos are not in pre-order"));
+    }
+    link_protos(records).ok_or_else(|| r.corrupt("nested proto index out of range"))
 }
 
 /// The pre-order walk, with the pre-order indices of each Proto's nested
@@ -194,45 +190,39 @@ struct ProtoRecord {
     nested: Vec<usize>,
 }
 
-/// Checks that walking the records' nested indices from record 0 visits
-/// every record once, in order. The walk stops at the first index out of
-/// order, so a corrupt image cannot make it long.
-fn check_preorder(records: &[ProtoRecord]) -> std::result::Result<(), ()> {
+/// Whether walking the records' nested indices from record 0 visits every
+/// record once, in order. The walk stops at the first index out of order,
+/// so a corrupt image cannot make it long.
+fn is_preorder(records: &[ProtoRecord]) -> bool {
     let mut expected = 0;
     let mut pending = vec![0];
     while let Some(index) = pending.pop() {
-        if index != expected {
-            return Err(());
-        }
+        let Some(record) = records.get(index).filter(|_| index == expected) else {
+            return false;
+        };
         expected += 1;
-        let record = records.get(index).ok_or(())?;
         pending.extend(record.nested.iter().rev());
     }
-    if expected == records.len() {
-        Ok(())
-    } else {
-        Err(())
-    }
+    expected == records.len()
 }
 
 /// Leaks the Protos, last first, so that each nested Proto exists before the
 /// Protos that refer to it; returns them in pre-order.
-fn link_protos(records: Vec<ProtoRecord>) -> std::result::Result<Vec<&'static Proto>, ()> {
+fn link_protos(records: Vec<ProtoRecord>) -> Option<Vec<&'static Proto>> {
     let n = records.len();
     let mut reversed: Vec<&'static Proto> = Vec::with_capacity(n);
-    for (index, record) in records.into_iter().enumerate().rev() {
+    for record in records.into_iter().rev() {
         let mut proto = record.proto;
         for nested in record.nested {
-            let position = n.checked_sub(nested + 1).ok_or(())?;
-            if nested <= index {
-                return Err(());
-            }
-            proto.protos.push(*reversed.get(position).ok_or(())?);
+            // Pre-order index `nested` sits at `n - 1 - nested` in
+            // `reversed`, which so far holds the Protos after this one.
+            let position = n.checked_sub(nested + 1)?;
+            proto.protos.push(*reversed.get(position)?);
         }
         reversed.push(Box::leak(Box::new(proto)));
     }
     reversed.reverse();
-    Ok(reversed)
+    Some(reversed)
 }
 
 // Value tags.
@@ -566,6 +556,7 @@ impl Writer {
             Instr::IsA => self.u8(82),
             Instr::CaseMatch => self.u8(83),
             Instr::Raise { kind, message } => {
+                // ALL lists every kind, so the position always exists.
                 let kind = ErrorKind::ALL.iter().position(|k| *k == kind);
                 self.u8(84);
                 self.u8(kind.unwrap_or(0) as u8);
@@ -680,16 +671,8 @@ impl Writer {
                 }
                 Ok(Vec::new())
             }
-            Obj::Array(items) | Obj::Set(items) => {
-                self.u8(if matches!(obj, Obj::Array(_)) {
-                    ARRAY
-                } else {
-                    SET
-                });
-                let items = items.borrow().clone();
-                self.count(items.len());
-                Ok(items)
-            }
+            Obj::Array(items) => Ok(self.sequence(ARRAY, &items.borrow())),
+            Obj::Set(items) => Ok(self.sequence(SET, &items.borrow())),
             Obj::Map(m) => {
                 self.u8(MAP);
                 let m = m.borrow();
@@ -740,6 +723,13 @@ impl Writer {
             Obj::EnumType(_) => Err(ImageError::UnsupportedValue("enum")),
             Obj::EnumMember(_) => Err(ImageError::UnsupportedValue("enum member")),
         }
+    }
+
+    /// The header of an array or set; returns its items.
+    fn sequence(&mut self, tag: u8, items: &[Value]) -> Vec<Value> {
+        self.u8(tag);
+        self.count(items.len());
+        items.to_vec()
     }
 
     /// Writes `root` and its nested patterns, each before its items.

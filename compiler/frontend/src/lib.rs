@@ -2,8 +2,9 @@
 //!
 //! The bytecode compiler ([`compiler`]) turns the reader's located forms into
 //! Protos of the instruction set defined in `gene-core`; [`quote`] converts
-//! between forms and runtime values (quoted data, `$parse`, `eval`); and
-//! [`disasm`] prints Protos for `gene compile`.
+//! between forms and runtime values (quoted data, `$parse`, `eval`);
+//! [`disasm`] prints Protos for `gene compile`; and [`image`] writes and reads
+//! the bytecode image that `gene build` embeds in executables.
 //!
 //! Architecture invariant: the frontend knows nothing of the interpreter loop
 //! or of LLVM; it produces Protos that both tiers consume unchanged.

@@ -20,6 +20,20 @@ use gene_core::numeric::{arith, compare, equals, negate, BinOp, CmpOp};
 use gene_core::Value;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The lowest stack address native code may use: each native function
+/// compares its frame against it on entry and raises `StackOverflow` below
+/// it (runaway recursion in native code would otherwise crash). Set when the
+/// program starts on its thread.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static gene_stack_limit: AtomicUsize = AtomicUsize::new(0);
+
+/// The stack `gene_rt_main` runs the program on.
+const PROGRAM_STACK: usize = 512 << 20;
+/// Room kept below the limit for the runtime's own frames.
+const STACK_RESERVE: usize = 16 << 20;
 
 thread_local! {
     /// The VM running the executable's code on this thread.
@@ -118,7 +132,7 @@ pub unsafe extern "C" fn gene_rt_main(
     // the image is loaded there.
     let worker = std::thread::Builder::new()
         .name("gene".into())
-        .stack_size(512 << 20)
+        .stack_size(PROGRAM_STACK)
         .spawn(move || run_image(bytes, &natives, args));
     match worker.map(|h| h.join()) {
         Ok(Ok(status)) => status,
@@ -128,6 +142,12 @@ pub unsafe extern "C" fn gene_rt_main(
 
 /// Loads the image, registers native code and runs the program.
 fn run_image(bytes: &[u8], natives: &[usize], args: Vec<String>) -> i32 {
+    let here = 0u8;
+    let top = std::ptr::addr_of!(here) as usize;
+    gene_stack_limit.store(
+        top.saturating_sub(PROGRAM_STACK - STACK_RESERVE),
+        Ordering::Relaxed,
+    );
     let protos = match gene_frontend::image::read_image(bytes) {
         Ok(p) => p,
         Err(e) => {
@@ -157,6 +177,17 @@ fn run_image(bytes: &[u8], natives: &[usize], args: Vec<String>) -> i32 {
             1
         }
     }
+}
+
+/// Raises `StackOverflow` (native code found its frame below the limit).
+#[no_mangle]
+pub extern "C" fn gene_stack_overflow() -> u64 {
+    with_vm(|vm| {
+        to_abi(Err(vm.error(
+            gene_core::ErrorKind::StackOverflow,
+            "Stack overflow: native calls nested too deeply",
+        )))
+    })
 }
 
 /// Takes the pending exception (for a handler in native code).
@@ -404,7 +435,8 @@ pub extern "C" fn gene_upvalue_set(closure: u64, i: u32, v: u64) {
 }
 
 /// A closure of Proto `proto` (pre-order index) capturing the `n` cells at
-/// `captures`, made inside the running `closure` with `self_val`.
+/// `captures`, made by code of Proto `maker` running in `closure` with
+/// `self_val` (which decide the closure's namespace).
 ///
 /// # Safety
 /// `captures` points to `n` values.
@@ -415,8 +447,10 @@ pub unsafe extern "C" fn gene_make_closure(
     n: u32,
     closure: u64,
     self_val: u64,
+    maker: u32,
 ) -> u64 {
     let p = proto_at(proto);
+    let maker = proto_at(maker);
     let upvalues = std::slice::from_raw_parts(captures, n as usize)
         .iter()
         .map(|b| {
@@ -429,7 +463,7 @@ pub unsafe extern "C" fn gene_make_closure(
         })
         .collect();
     with_vm(|vm| {
-        let ns = vm.namespace_for(p, value(closure), value(self_val));
+        let ns = vm.namespace_for(maker, value(closure), value(self_val));
         vm.make_function(p, upvalues, value(self_val), ns).bits()
     })
 }

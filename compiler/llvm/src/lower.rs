@@ -1,0 +1,1031 @@
+//! Lowering one Proto to one LLVM function with the `NativeCode` signature
+//! `(closure, self, args, argc) -> value`.
+//!
+//! The operand stack and the slots become allocas (one per stack position
+//! and per slot, since the depth at every pc is static), which `mem2reg`
+//! turns into SSA values. Small-int `+ - <` and friends are inlined behind
+//! tag checks, with the runtime's slow path for everything else; other
+//! instructions call the runtime (`runtime_fns`). Every call that can throw
+//! is followed by a check for the exception sentinel, which branches to the
+//! Proto's handler for that pc or returns the sentinel to the caller. A
+//! self tail call jumps back to the start.
+//!
+//! A Proto with an instruction or feature this lowering does not support
+//! stays bytecode; [`lower_proto`] says why.
+
+use crate::runtime_fns::runtime_fn;
+use gene_core::bytecode::{step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL};
+use gene_core::Value;
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::{Builder, BuilderError};
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
+use inkwell::{AddressSpace, IntPredicate};
+use std::collections::HashMap;
+
+type R<T> = Result<T, String>;
+
+fn b_err(e: BuilderError) -> String {
+    format!("LLVM builder: {e}")
+}
+
+/// Why `proto` cannot be lowered, if it cannot.
+fn unsupported(proto: &Proto) -> Option<String> {
+    if proto.is_async {
+        return Some("async function (futures are made by the interpreter)".into());
+    }
+    if proto.uses_args {
+        return Some("reads $args".into());
+    }
+    let params_ok = match proto.kind {
+        ProtoKind::TopLevel | ProtoKind::Body => proto.params.items.is_empty(),
+        _ => proto.fast_arity.is_some(),
+    };
+    if !params_ok {
+        return Some("parameters with defaults, rest, names or destructuring".into());
+    }
+    for instr in &proto.code {
+        let why = match instr {
+            Instr::Eval | Instr::CallerEval | Instr::Render => "eval-like form",
+            Instr::LoadOuter(_)
+            | Instr::StoreOuter(_)
+            | Instr::LoadOuterUpvalue(_)
+            | Instr::StoreOuterUpvalue(_)
+            | Instr::DefineEvalVar(_) => "code compiled for eval",
+            Instr::Match(_) | Instr::JumpIfBound { .. } => "pattern binding",
+            Instr::LoadArgs => "reads $args",
+            _ => continue,
+        };
+        return Some(why.into());
+    }
+    None
+}
+
+/// Operands popped and values pushed by `instr` when it falls through.
+fn effect(proto: &Proto, instr: &Instr) -> (u32, u32) {
+    use Instr::*;
+    if let Some(pops) = step_pops(proto, instr) {
+        return (pops, 1);
+    }
+    match *instr {
+        Nil | True | False | Placeholder | SelfValue | Int(_) | Const(_) | Dup => (0, 1),
+        LoadLocal(_) | LoadCell(_) | LoadUpvalue(_) | LoadName { .. } | Closure(_) => (0, 1),
+        Pop => (1, 0),
+        PopN(n) => (n, 0),
+        Slide(n) => (n + 1, 1),
+        StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => (0, 0),
+        Add | Sub | Mul | Div | Mod | Pow | Eq | Ne | Lt | Le | Gt | Ge => (2, 1),
+        Not | AddInt(_) | SubInt(_) | LtInt(_) => (1, 1),
+        Jump(_) | JumpIfMacro(_) => (0, 0),
+        JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => (1, 0),
+        Call(n) | TailCall(n) | CallMacro(n) => (n + 1, 1),
+        Return | Throw | IterInit(_) => (1, 0),
+        IterNext { .. } => (0, 1),
+        IterNext2 { .. } => (0, 2),
+        RunBody(_) => (1, 1),
+        _ => (0, 0),
+    }
+}
+
+/// The operand-stack depth before every reachable pc, and the maximum.
+fn depths(proto: &Proto) -> R<(Vec<Option<u32>>, u32)> {
+    let n = proto.code.len();
+    let mut depth: Vec<Option<u32>> = vec![None; n];
+    let mut work = vec![(0usize, 0u32)];
+    for h in &proto.handlers {
+        work.push((h.target as usize, h.depth + 1));
+    }
+    let mut max = 0;
+    while let Some((pc, d)) = work.pop() {
+        if pc >= n {
+            continue;
+        }
+        match depth[pc] {
+            Some(existing) if existing == d => continue,
+            Some(existing) => {
+                return Err(format!(
+                    "inconsistent stack depth at pc {pc} ({existing} vs {d})"
+                ))
+            }
+            None => depth[pc] = Some(d),
+        }
+        let instr = &proto.code[pc];
+        let (pops, pushes) = effect(proto, instr);
+        let after = d
+            .checked_sub(pops)
+            .ok_or_else(|| format!("stack underflow at pc {pc}"))?
+            + pushes;
+        max = max.max(d).max(after);
+        use Instr::*;
+        match *instr {
+            Jump(t) => work.push((t as usize, d)),
+            JumpIfFalse(t) | JumpIfTrue(t) => {
+                work.push((t as usize, after));
+                work.push((pc + 1, after));
+            }
+            JumpIfFalseKeep(t) | JumpIfTrueKeep(t) => {
+                work.push((t as usize, d));
+                work.push((pc + 1, after));
+            }
+            JumpIfMacro(t) => {
+                work.push((t as usize, d));
+                work.push((pc + 1, d));
+            }
+            IterNext { exit, .. } | IterNext2 { exit, .. } => {
+                work.push((exit as usize, d));
+                work.push((pc + 1, after));
+            }
+            Return | Throw | TailCall(_) => {}
+            _ => work.push((pc + 1, after)),
+        }
+    }
+    Ok((depth, max + 2))
+}
+
+struct Lowering<'a, 'ctx> {
+    cx: &'ctx Context,
+    module: &'a Module<'ctx>,
+    b: Builder<'ctx>,
+    f: FunctionValue<'ctx>,
+    proto: &'static Proto,
+    index: u32,
+    slots: Vec<PointerValue<'ctx>>,
+    stack: Vec<PointerValue<'ctx>>,
+    /// Scratch space for arrays passed to the runtime.
+    tmp: PointerValue<'ctx>,
+    /// The slots spilled for a macro call.
+    spill: PointerValue<'ctx>,
+    blocks: Vec<Option<BasicBlock<'ctx>>>,
+    closure: IntValue<'ctx>,
+    self_val: IntValue<'ctx>,
+    /// Where a throw at each handler-covered region lands, by handler index.
+    catch_blocks: HashMap<usize, BasicBlock<'ctx>>,
+    unwind_block: Option<BasicBlock<'ctx>>,
+}
+
+/// Lowers `proto` (pre-order `index`); `Err` says why it stays bytecode.
+pub fn lower_proto<'ctx>(
+    cx: &'ctx Context,
+    module: &Module<'ctx>,
+    proto: &'static Proto,
+    index: u32,
+    index_of: &HashMap<*const Proto, u32>,
+) -> R<FunctionValue<'ctx>> {
+    if let Some(why) = unsupported(proto) {
+        return Err(why);
+    }
+    let (depth, max_depth) = depths(proto)?;
+    let i64t = cx.i64_type();
+    let ptr = cx.ptr_type(AddressSpace::default());
+    let fn_type = i64t.fn_type(
+        &[i64t.into(), i64t.into(), ptr.into(), cx.i32_type().into()],
+        false,
+    );
+    let name = format!("gene_proto_{index}_{}", sanitize(proto.name.name()));
+    let f = module.add_function(&name, fn_type, Some(Linkage::Internal));
+    let entry = cx.append_basic_block(f, "entry");
+    let b = cx.create_builder();
+    b.position_at_end(entry);
+    let param = |i: u32| {
+        f.get_nth_param(i)
+            .ok_or_else(|| "missing parameter".to_string())
+    };
+    let closure = param(0)?.into_int_value();
+    let self_val = param(1)?.into_int_value();
+    let args = param(2)?.into_pointer_value();
+    let argc = param(3)?.into_int_value();
+
+    let alloca = |name: String| b.build_alloca(i64t, &name).map_err(b_err);
+    let slots = (0..proto.n_slots)
+        .map(|i| alloca(format!("slot{i}")))
+        .collect::<R<Vec<_>>>()?;
+    let stack = (0..max_depth)
+        .map(|i| alloca(format!("stk{i}")))
+        .collect::<R<Vec<_>>>()?;
+    let tmp_len = scratch_len(proto).max(4);
+    let tmp = b
+        .build_array_alloca(i64t, i64t.const_int(tmp_len as u64, false), "tmp")
+        .map_err(b_err)?;
+    let spill = b
+        .build_array_alloca(
+            i64t,
+            i64t.const_int(proto.n_slots.max(1) as u64, false),
+            "spill",
+        )
+        .map_err(b_err)?;
+    let nil = i64t.const_int(Value::NIL.bits(), false);
+    for s in &slots {
+        b.build_store(*s, nil).map_err(b_err)?;
+    }
+    // Positional parameters: the arguments present, nil for the others.
+    let arity = proto.fast_arity.unwrap_or(0);
+    for i in 0..arity.min(proto.n_slots) {
+        let present = b
+            .build_int_compare(
+                IntPredicate::UGT,
+                argc,
+                cx.i32_type().const_int(i as u64, false),
+                "present",
+            )
+            .map_err(b_err)?;
+        let at = unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
+            .map_err(b_err)?;
+        let load_block = cx.append_basic_block(f, "arg_load");
+        let join = cx.append_basic_block(f, "arg_join");
+        let here = b.get_insert_block().ok_or("no block")?;
+        b.build_conditional_branch(present, load_block, join)
+            .map_err(b_err)?;
+        b.position_at_end(load_block);
+        let v = b
+            .build_load(i64t, at, "argv")
+            .map_err(b_err)?
+            .into_int_value();
+        b.build_unconditional_branch(join).map_err(b_err)?;
+        b.position_at_end(join);
+        let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
+        phi.add_incoming(&[(&v, load_block), (&nil, here)]);
+        b.build_store(slots[i as usize], phi.as_basic_value().into_int_value())
+            .map_err(b_err)?;
+    }
+    // Runaway recursion: a frame below the runtime's limit raises
+    // StackOverflow instead of running off the stack.
+    let limit_global = module.get_global("gene_stack_limit").unwrap_or_else(|| {
+        let g = module.add_global(i64t, None, "gene_stack_limit");
+        g.set_linkage(Linkage::External);
+        g
+    });
+    let limit = b
+        .build_load(i64t, limit_global.as_pointer_value(), "stack_limit")
+        .map_err(b_err)?
+        .into_int_value();
+    let sp = b.build_ptr_to_int(tmp, i64t, "sp").map_err(b_err)?;
+    let too_deep = b
+        .build_int_compare(IntPredicate::ULT, sp, limit, "too_deep")
+        .map_err(b_err)?;
+    let overflow = cx.append_basic_block(f, "stack_overflow");
+    let run = cx.append_basic_block(f, "run");
+    b.build_conditional_branch(too_deep, overflow, run)
+        .map_err(b_err)?;
+    b.position_at_end(overflow);
+    let raised = b
+        .build_call(
+            runtime_fn(cx, module, "gene_stack_overflow"),
+            &[],
+            "overflow",
+        )
+        .map_err(b_err)?
+        .try_as_basic_value()
+        .basic()
+        .ok_or("gene_stack_overflow returns a value")?;
+    b.build_return(Some(&raised)).map_err(b_err)?;
+    b.position_at_end(run);
+    let blocks: Vec<Option<BasicBlock>> = depth
+        .iter()
+        .enumerate()
+        .map(|(pc, d)| d.map(|_| cx.append_basic_block(f, &format!("pc{pc}"))))
+        .collect();
+    let Some(Some(first)) = blocks.first().copied() else {
+        return Err("empty code".into());
+    };
+    b.build_unconditional_branch(first).map_err(b_err)?;
+
+    let mut l = Lowering {
+        cx,
+        module,
+        b,
+        f,
+        proto,
+        index,
+        slots,
+        stack,
+        tmp,
+        spill,
+        blocks,
+        closure,
+        self_val,
+        catch_blocks: HashMap::new(),
+        unwind_block: None,
+    };
+    for (pc, d) in depth.iter().enumerate() {
+        let (Some(d), Some(block)) = (*d, l.blocks[pc]) else {
+            continue;
+        };
+        l.b.position_at_end(block);
+        l.lower_instr(pc, d, index_of)?;
+    }
+    if !f.verify(false) {
+        // SAFETY of deletion: nothing references a function that failed to verify.
+        unsafe { f.delete() };
+        return Err("internal lowering error (invalid function)".into());
+    }
+    Ok(f)
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// How many values the largest runtime array argument of `proto` needs.
+fn scratch_len(proto: &Proto) -> u32 {
+    let mut n = 4;
+    for instr in &proto.code {
+        let need = match *instr {
+            Instr::Call(k) | Instr::TailCall(k) | Instr::CallMacro(k) => k,
+            Instr::Closure(i) => proto
+                .protos
+                .get(i as usize)
+                .map_or(0, |p| p.captures.len() as u32),
+            ref other => step_pops(proto, other).unwrap_or(0),
+        };
+        n = n.max(need);
+    }
+    n
+}
+
+impl<'a, 'ctx> Lowering<'a, 'ctx> {
+    fn i64c(&self, v: u64) -> IntValue<'ctx> {
+        self.cx.i64_type().const_int(v, false)
+    }
+
+    fn i32c(&self, v: u32) -> IntValue<'ctx> {
+        self.cx.i32_type().const_int(v as u64, false)
+    }
+
+    fn value(&self, v: Value) -> IntValue<'ctx> {
+        self.i64c(v.bits())
+    }
+
+    fn load(&self, p: PointerValue<'ctx>) -> R<IntValue<'ctx>> {
+        Ok(self
+            .b
+            .build_load(self.cx.i64_type(), p, "v")
+            .map_err(b_err)?
+            .into_int_value())
+    }
+
+    fn store(&self, p: PointerValue<'ctx>, v: IntValue<'ctx>) -> R<()> {
+        self.b.build_store(p, v).map_err(b_err)?;
+        Ok(())
+    }
+
+    fn stk(&self, i: u32) -> R<PointerValue<'ctx>> {
+        self.stack
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| format!("stack position {i} out of range"))
+    }
+
+    fn slot(&self, i: u32) -> R<PointerValue<'ctx>> {
+        self.slots
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| format!("slot {i} out of range"))
+    }
+
+    fn tmp_at(&self, i: u32) -> R<PointerValue<'ctx>> {
+        unsafe {
+            self.b.build_gep(
+                self.cx.i64_type(),
+                self.tmp,
+                &[self.i64c(i as u64)],
+                "tmp_at",
+            )
+        }
+        .map_err(b_err)
+    }
+
+    fn block(&self, pc: usize) -> R<BasicBlock<'ctx>> {
+        self.blocks
+            .get(pc)
+            .copied()
+            .flatten()
+            .ok_or_else(|| format!("no block for pc {pc}"))
+    }
+
+    fn br(&self, pc: usize) -> R<()> {
+        self.b
+            .build_unconditional_branch(self.block(pc)?)
+            .map_err(b_err)?;
+        Ok(())
+    }
+
+    fn call(&self, name: &str, args: &[BasicMetadataValueEnum<'ctx>]) -> R<IntValue<'ctx>> {
+        let f = runtime_fn(self.cx, self.module, name);
+        let site = self.b.build_call(f, args, name).map_err(b_err)?;
+        Ok(site
+            .try_as_basic_value()
+            .basic()
+            .map(|v| v.into_int_value())
+            .unwrap_or_else(|| self.i64c(0)))
+    }
+
+    /// The block a throw at `pc` goes to: the handler covering it (which
+    /// takes the exception onto the stack) or a return of the sentinel.
+    fn exception_block(&mut self, pc: usize) -> R<BasicBlock<'ctx>> {
+        let pc32 = pc as u32;
+        let handler = self
+            .proto
+            .handlers
+            .iter()
+            .position(|h| h.start <= pc32 && pc32 < h.end);
+        let here = self.b.get_insert_block().ok_or("no block")?;
+        let block = match handler {
+            Some(h) => {
+                if let Some(b) = self.catch_blocks.get(&h) {
+                    return Ok(*b);
+                }
+                let handler = self.proto.handlers[h];
+                let block = self.cx.append_basic_block(self.f, "catch");
+                self.b.position_at_end(block);
+                let exc = self.call("gene_take_exception", &[])?;
+                self.store(self.stk(handler.depth)?, exc)?;
+                self.br(handler.target as usize)?;
+                self.catch_blocks.insert(h, block);
+                block
+            }
+            None => {
+                if let Some(b) = self.unwind_block {
+                    return Ok(b);
+                }
+                let block = self.cx.append_basic_block(self.f, "unwind");
+                self.b.position_at_end(block);
+                self.b
+                    .build_return(Some(&self.i64c(EXCEPTION_SENTINEL)))
+                    .map_err(b_err)?;
+                self.unwind_block = Some(block);
+                block
+            }
+        };
+        self.b.position_at_end(here);
+        Ok(block)
+    }
+
+    /// Branches to the exception path when `r` is the sentinel.
+    fn check(&mut self, r: IntValue<'ctx>, pc: usize) -> R<()> {
+        let exc = self.exception_block(pc)?;
+        let ok = self.cx.append_basic_block(self.f, "ok");
+        let is_exc = self
+            .b
+            .build_int_compare(IntPredicate::EQ, r, self.i64c(EXCEPTION_SENTINEL), "is_exc")
+            .map_err(b_err)?;
+        self.b
+            .build_conditional_branch(is_exc, exc, ok)
+            .map_err(b_err)?;
+        self.b.position_at_end(ok);
+        Ok(())
+    }
+
+    fn truthy(&self, v: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let not_nil = self
+            .b
+            .build_int_compare(IntPredicate::NE, v, self.value(Value::NIL), "not_nil")
+            .map_err(b_err)?;
+        let not_false = self
+            .b
+            .build_int_compare(IntPredicate::NE, v, self.value(Value::FALSE), "not_false")
+            .map_err(b_err)?;
+        self.b
+            .build_and(not_nil, not_false, "truthy")
+            .map_err(b_err)
+    }
+
+    fn bool_value(&self, c: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        Ok(self
+            .b
+            .build_select(c, self.value(Value::TRUE), self.value(Value::FALSE), "bool")
+            .map_err(b_err)?
+            .into_int_value())
+    }
+
+    fn is_int(&self, v: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let top = self
+            .b
+            .build_right_shift(v, self.i64c(50), false, "top")
+            .map_err(b_err)?;
+        self.b
+            .build_int_compare(IntPredicate::EQ, top, self.i64c(0x3FFF), "is_int")
+            .map_err(b_err)
+    }
+
+    fn int_of(&self, v: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let up = self
+            .b
+            .build_left_shift(v, self.i64c(14), "up")
+            .map_err(b_err)?;
+        self.b
+            .build_right_shift(up, self.i64c(14), true, "int")
+            .map_err(b_err)
+    }
+
+    /// Copies `n` stack values starting at position `from` into `tmp`.
+    fn stack_to_tmp(&self, from: u32, n: u32) -> R<()> {
+        for i in 0..n {
+            let v = self.load(self.stk(from + i)?)?;
+            self.store(self.tmp_at(i)?, v)?;
+        }
+        Ok(())
+    }
+
+    /// `a op b` for `+ -` (and `+ k` / `- k`): small ints inline, the
+    /// runtime otherwise. Returns the result (the exception path is taken
+    /// for the sentinel).
+    fn int_arith(
+        &mut self,
+        op: u32,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+        pc: usize,
+    ) -> R<IntValue<'ctx>> {
+        let both = {
+            let ia = self.is_int(a)?;
+            let ib = self.is_int(b)?;
+            self.b.build_and(ia, ib, "both_int").map_err(b_err)?
+        };
+        let fast = self.cx.append_basic_block(self.f, "int_fast");
+        let boxed = self.cx.append_basic_block(self.f, "int_box");
+        let slow = self.cx.append_basic_block(self.f, "arith_slow");
+        let merge = self.cx.append_basic_block(self.f, "arith_done");
+        self.b
+            .build_conditional_branch(both, fast, slow)
+            .map_err(b_err)?;
+        self.b.position_at_end(fast);
+        let (x, y) = (self.int_of(a)?, self.int_of(b)?);
+        let r = if op == 0 {
+            self.b.build_int_add(x, y, "sum").map_err(b_err)?
+        } else {
+            self.b.build_int_sub(x, y, "difference").map_err(b_err)?
+        };
+        let fits = {
+            let back = self.int_of(r)?;
+            self.b
+                .build_int_compare(IntPredicate::EQ, back, r, "fits")
+                .map_err(b_err)?
+        };
+        self.b
+            .build_conditional_branch(fits, boxed, slow)
+            .map_err(b_err)?;
+        self.b.position_at_end(boxed);
+        let masked = self
+            .b
+            .build_and(r, self.i64c((1 << 50) - 1), "payload")
+            .map_err(b_err)?;
+        let tagged = self
+            .b
+            .build_or(masked, self.i64c(0x3FFF << 50), "small")
+            .map_err(b_err)?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(slow);
+        let s = self.call("gene_arith", &[self.i32c(op).into(), a.into(), b.into()])?;
+        self.check(s, pc)?;
+        let slow_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(merge);
+        let phi = self
+            .b
+            .build_phi(self.cx.i64_type(), "arith")
+            .map_err(b_err)?;
+        phi.add_incoming(&[(&tagged, boxed), (&s, slow_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// `a op b` for `< <= > >=` (op 0..=3): small ints inline.
+    fn compare(
+        &mut self,
+        op: u32,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+        pc: usize,
+    ) -> R<IntValue<'ctx>> {
+        let both = {
+            let ia = self.is_int(a)?;
+            let ib = self.is_int(b)?;
+            self.b.build_and(ia, ib, "both_int").map_err(b_err)?
+        };
+        let fast = self.cx.append_basic_block(self.f, "cmp_fast");
+        let slow = self.cx.append_basic_block(self.f, "cmp_slow");
+        let merge = self.cx.append_basic_block(self.f, "cmp_done");
+        self.b
+            .build_conditional_branch(both, fast, slow)
+            .map_err(b_err)?;
+        self.b.position_at_end(fast);
+        let pred = match op {
+            0 => IntPredicate::SLT,
+            1 => IntPredicate::SLE,
+            2 => IntPredicate::SGT,
+            _ => IntPredicate::SGE,
+        };
+        let (x, y) = (self.int_of(a)?, self.int_of(b)?);
+        let c = self.b.build_int_compare(pred, x, y, "cmp").map_err(b_err)?;
+        let fast_value = self.bool_value(c)?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(slow);
+        let s = self.call("gene_compare", &[self.i32c(op).into(), a.into(), b.into()])?;
+        self.check(s, pc)?;
+        let slow_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(merge);
+        let phi = self.b.build_phi(self.cx.i64_type(), "cmp").map_err(b_err)?;
+        phi.add_incoming(&[(&fast_value, fast), (&s, slow_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    fn lower_instr(&mut self, pc: usize, d: u32, index_of: &HashMap<*const Proto, u32>) -> R<()> {
+        use Instr::*;
+        let instr = self.proto.code[pc];
+        let next = pc + 1;
+        let top = |l: &Self| -> R<IntValue<'ctx>> { l.load(l.stk(d - 1)?) };
+        match instr {
+            Nil => self.store(self.stk(d)?, self.value(Value::NIL))?,
+            True => self.store(self.stk(d)?, self.value(Value::TRUE))?,
+            False => self.store(self.stk(d)?, self.value(Value::FALSE))?,
+            Placeholder => self.store(self.stk(d)?, self.value(Value::PLACEHOLDER))?,
+            SelfValue => self.store(self.stk(d)?, self.self_val)?,
+            Int(i) => self.store(self.stk(d)?, self.value(Value::small_int(i as i64)))?,
+            Const(i) => {
+                let c = self.proto.consts[i as usize];
+                let portable = c.is_float()
+                    || c.is_small_int()
+                    || c.as_char().is_some()
+                    || matches!(
+                        c,
+                        Value::NIL | Value::TRUE | Value::FALSE | Value::PLACEHOLDER | Value::VOID
+                    );
+                let v = if portable {
+                    self.value(c)
+                } else {
+                    self.call(
+                        "gene_const",
+                        &[self.i32c(self.index).into(), self.i32c(i).into()],
+                    )?
+                };
+                self.store(self.stk(d)?, v)?;
+            }
+            Pop | PopN(_) => {}
+            Slide(n) => {
+                let v = top(self)?;
+                self.store(self.stk(d - 1 - n)?, v)?;
+            }
+            Dup => {
+                let v = top(self)?;
+                self.store(self.stk(d)?, v)?;
+            }
+            LoadLocal(s) => {
+                let v = self.load(self.slot(s)?)?;
+                self.store(self.stk(d)?, v)?;
+            }
+            StoreLocal(s) | DeclareLocal(s) => {
+                let v = top(self)?;
+                self.store(self.slot(s)?, v)?;
+            }
+            LoadCell(s) => {
+                let c = self.load(self.slot(s)?)?;
+                let v = self.call("gene_cell_get", &[c.into()])?;
+                self.store(self.stk(d)?, v)?;
+            }
+            StoreCell(s) => {
+                let c = self.load(self.slot(s)?)?;
+                let v = top(self)?;
+                self.call("gene_cell_set", &[c.into(), v.into()])?;
+            }
+            DeclareCell(s) => {
+                let v = top(self)?;
+                let c = self.call("gene_cell_new", &[v.into()])?;
+                self.store(self.slot(s)?, c)?;
+            }
+            LoadUpvalue(i) => {
+                let v = self.call(
+                    "gene_upvalue_get",
+                    &[
+                        self.closure.into(),
+                        self.i32c(i).into(),
+                        self.i32c(0).into(),
+                    ],
+                )?;
+                self.store(self.stk(d)?, v)?;
+            }
+            StoreUpvalue(i) => {
+                let v = top(self)?;
+                self.call(
+                    "gene_upvalue_set",
+                    &[self.closure.into(), self.i32c(i).into(), v.into()],
+                )?;
+            }
+            LoadName { .. } => {
+                let v = self.call(
+                    "gene_load_name",
+                    &[
+                        self.closure.into(),
+                        self.i32c(self.index).into(),
+                        self.i32c(pc as u32).into(),
+                    ],
+                )?;
+                self.check(v, pc)?;
+                self.store(self.stk(d)?, v)?;
+            }
+            Add | Sub => {
+                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
+                let r = self.int_arith(if instr == Add { 0 } else { 1 }, a, b, pc)?;
+                self.store(self.stk(d - 2)?, r)?;
+            }
+            AddInt(k) | SubInt(k) => {
+                let a = top(self)?;
+                let b = self.value(Value::small_int(k as i64));
+                let r = self.int_arith(if matches!(instr, AddInt(_)) { 0 } else { 1 }, a, b, pc)?;
+                self.store(self.stk(d - 1)?, r)?;
+            }
+            Mul | Div | Mod | Pow => {
+                let op = match instr {
+                    Mul => 2,
+                    Div => 3,
+                    Mod => 4,
+                    _ => 5,
+                };
+                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
+                let r = self.call("gene_arith", &[self.i32c(op).into(), a.into(), b.into()])?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - 2)?, r)?;
+            }
+            Lt | Le | Gt | Ge => {
+                let op = match instr {
+                    Lt => 0,
+                    Le => 1,
+                    Gt => 2,
+                    _ => 3,
+                };
+                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
+                let r = self.compare(op, a, b, pc)?;
+                self.store(self.stk(d - 2)?, r)?;
+            }
+            LtInt(k) => {
+                let a = top(self)?;
+                let r = self.compare(0, a, self.value(Value::small_int(k as i64)), pc)?;
+                self.store(self.stk(d - 1)?, r)?;
+            }
+            Eq | Ne => {
+                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
+                let eq = self.call("gene_equals", &[a.into(), b.into()])?;
+                let r = if instr == Eq {
+                    eq
+                } else {
+                    let is_true = self
+                        .b
+                        .build_int_compare(IntPredicate::EQ, eq, self.value(Value::TRUE), "eq")
+                        .map_err(b_err)?;
+                    let ne = self.b.build_not(is_true, "ne").map_err(b_err)?;
+                    self.bool_value(ne)?
+                };
+                self.store(self.stk(d - 2)?, r)?;
+            }
+            Not => {
+                let t = self.truthy(top(self)?)?;
+                let f = self.b.build_not(t, "not").map_err(b_err)?;
+                let r = self.bool_value(f)?;
+                self.store(self.stk(d - 1)?, r)?;
+            }
+            Jump(t) => return self.br(t as usize),
+            JumpIfFalse(t) | JumpIfTrue(t) => {
+                let c = self.truthy(top(self)?)?;
+                let (yes, no) = if matches!(instr, JumpIfTrue(_)) {
+                    (self.block(t as usize)?, self.block(next)?)
+                } else {
+                    (self.block(next)?, self.block(t as usize)?)
+                };
+                self.b.build_conditional_branch(c, yes, no).map_err(b_err)?;
+                return Ok(());
+            }
+            JumpIfFalseKeep(t) | JumpIfTrueKeep(t) => {
+                let c = self.truthy(top(self)?)?;
+                let (yes, no) = if matches!(instr, JumpIfTrueKeep(_)) {
+                    (self.block(t as usize)?, self.block(next)?)
+                } else {
+                    (self.block(next)?, self.block(t as usize)?)
+                };
+                self.b.build_conditional_branch(c, yes, no).map_err(b_err)?;
+                return Ok(());
+            }
+            JumpIfMacro(t) => {
+                let m = self.call("gene_is_macro", &[top(self)?.into()])?;
+                let c = self
+                    .b
+                    .build_int_compare(IntPredicate::NE, m, self.i64c(0), "is_macro")
+                    .map_err(b_err)?;
+                self.b
+                    .build_conditional_branch(c, self.block(t as usize)?, self.block(next)?)
+                    .map_err(b_err)?;
+                return Ok(());
+            }
+            Call(n) | TailCall(n) => {
+                let callee = self.load(self.stk(d - n - 1)?)?;
+                if matches!(instr, TailCall(_)) {
+                    return self.lower_tail_call(callee, n, d, pc);
+                }
+                self.stack_to_tmp(d - n, n)?;
+                let r = self.call(
+                    "gene_call",
+                    &[callee.into(), self.tmp.into(), self.i32c(n).into()],
+                )?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - n - 1)?, r)?;
+            }
+            CallMacro(n) => {
+                let callee = self.load(self.stk(d - n - 1)?)?;
+                self.stack_to_tmp(d - n, n)?;
+                self.spill_slots()?;
+                let r = self.call(
+                    "gene_call_macro",
+                    &[
+                        callee.into(),
+                        self.tmp.into(),
+                        self.i32c(n).into(),
+                        self.i32c(self.index).into(),
+                        self.i32c(pc as u32).into(),
+                        self.spill.into(),
+                        self.closure.into(),
+                        self.self_val.into(),
+                    ],
+                )?;
+                self.reload_slots()?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - n - 1)?, r)?;
+            }
+            Return => {
+                let v = top(self)?;
+                self.b.build_return(Some(&v)).map_err(b_err)?;
+                return Ok(());
+            }
+            Throw => {
+                let v = top(self)?;
+                let r = self.call("gene_throw", &[v.into()])?;
+                self.check(r, pc)?;
+                self.b.build_unreachable().map_err(b_err)?;
+                return Ok(());
+            }
+            Closure(i) => {
+                let nested = self.proto.protos[i as usize];
+                let Some(&nested_index) = index_of.get(&(nested as *const Proto)) else {
+                    return Err("closure over a Proto missing from the image".into());
+                };
+                for (k, capture) in nested.captures.iter().enumerate() {
+                    let v = match *capture {
+                        Capture::Local(s) => self.load(self.slot(s)?)?,
+                        Capture::Upvalue(u) => self.call(
+                            "gene_upvalue_get",
+                            &[
+                                self.closure.into(),
+                                self.i32c(u).into(),
+                                self.i32c(1).into(),
+                            ],
+                        )?,
+                    };
+                    self.store(self.tmp_at(k as u32)?, v)?;
+                }
+                let f = self.call(
+                    "gene_make_closure",
+                    &[
+                        self.i32c(nested_index).into(),
+                        self.tmp.into(),
+                        self.i32c(nested.captures.len() as u32).into(),
+                        self.closure.into(),
+                        self.self_val.into(),
+                        self.i32c(self.index).into(),
+                    ],
+                )?;
+                self.store(self.stk(d)?, f)?;
+            }
+            RunBody(i) => {
+                let nested = self.proto.protos[i as usize];
+                let Some(&nested_index) = index_of.get(&(nested as *const Proto)) else {
+                    return Err("body of a Proto missing from the image".into());
+                };
+                let target = top(self)?;
+                let r = self.call(
+                    "gene_run_body",
+                    &[self.i32c(nested_index).into(), target.into()],
+                )?;
+                self.check(r, pc)?;
+            }
+            IterInit(s) => {
+                let source = self.call("gene_iter_init", &[top(self)?.into()])?;
+                self.check(source, pc)?;
+                self.store(self.slot(s)?, source)?;
+                self.store(self.slot(s + 1)?, self.value(Value::small_int(0)))?;
+            }
+            IterNext { slot, exit } | IterNext2 { slot, exit } => {
+                for k in 0..2 {
+                    let v = self.load(self.slot(slot + k)?)?;
+                    self.store(self.tmp_at(k)?, v)?;
+                }
+                let out = self.tmp_at(2)?;
+                let more = self.call("gene_iter_next", &[self.tmp.into(), out.into()])?;
+                let position = self.load(self.tmp_at(1)?)?;
+                self.store(self.slot(slot + 1)?, position)?;
+                let key = self.load(self.tmp_at(2)?)?;
+                let element = self.load(self.tmp_at(3)?)?;
+                if matches!(instr, IterNext2 { .. }) {
+                    self.store(self.stk(d)?, key)?;
+                    self.store(self.stk(d + 1)?, element)?;
+                } else {
+                    self.store(self.stk(d)?, element)?;
+                }
+                let c = self
+                    .b
+                    .build_int_compare(IntPredicate::NE, more, self.i64c(0), "more")
+                    .map_err(b_err)?;
+                self.b
+                    .build_conditional_branch(c, self.block(next)?, self.block(exit as usize)?)
+                    .map_err(b_err)?;
+                return Ok(());
+            }
+            other => {
+                let Some(pops) = step_pops(self.proto, &other) else {
+                    return Err(format!("instruction {other:?} is not lowered"));
+                };
+                self.stack_to_tmp(d - pops, pops)?;
+                let st = self.call(
+                    "gene_step",
+                    &[
+                        self.i32c(self.index).into(),
+                        self.i32c(pc as u32).into(),
+                        self.closure.into(),
+                        self.self_val.into(),
+                        self.tmp.into(),
+                        self.i32c(pops).into(),
+                    ],
+                )?;
+                self.check(st, pc)?;
+                let v = self.load(self.tmp_at(0)?)?;
+                self.store(self.stk(d - pops)?, v)?;
+            }
+        }
+        self.br(next)
+    }
+
+    /// A self tail call rebinds the parameters and jumps to the start;
+    /// another callee is an ordinary call whose result is returned.
+    fn lower_tail_call(&mut self, callee: IntValue<'ctx>, n: u32, d: u32, pc: usize) -> R<()> {
+        let is_self = self
+            .b
+            .build_int_compare(IntPredicate::EQ, callee, self.closure, "self_call")
+            .map_err(b_err)?;
+        let again = self.cx.append_basic_block(self.f, "tail_again");
+        let other = self.cx.append_basic_block(self.f, "tail_other");
+        self.b
+            .build_conditional_branch(is_self, again, other)
+            .map_err(b_err)?;
+        self.b.position_at_end(again);
+        let arity = self.proto.fast_arity.unwrap_or(0);
+        let args: Vec<IntValue> = (0..arity)
+            .map(|i| {
+                if i < n {
+                    self.load(self.stk(d - n + i)?)
+                } else {
+                    Ok(self.value(Value::NIL))
+                }
+            })
+            .collect::<R<_>>()?;
+        for (i, v) in args.into_iter().enumerate() {
+            self.store(self.slot(i as u32)?, v)?;
+        }
+        self.br(0)?;
+        self.b.position_at_end(other);
+        self.stack_to_tmp(d - n, n)?;
+        let r = self.call(
+            "gene_call",
+            &[callee.into(), self.tmp.into(), self.i32c(n).into()],
+        )?;
+        self.check(r, pc)?;
+        self.b.build_return(Some(&r)).map_err(b_err)?;
+        Ok(())
+    }
+
+    fn spill_at(&self, i: u32) -> R<PointerValue<'ctx>> {
+        unsafe {
+            self.b.build_gep(
+                self.cx.i64_type(),
+                self.spill,
+                &[self.i64c(i as u64)],
+                "spill_at",
+            )
+        }
+        .map_err(b_err)
+    }
+
+    fn spill_slots(&self) -> R<()> {
+        for i in 0..self.proto.n_slots {
+            let v = self.load(self.slot(i)?)?;
+            self.store(self.spill_at(i)?, v)?;
+        }
+        Ok(())
+    }
+
+    fn reload_slots(&self) -> R<()> {
+        for i in 0..self.proto.n_slots {
+            let v = self.load(self.spill_at(i)?)?;
+            self.store(self.slot(i)?, v)?;
+        }
+        Ok(())
+    }
+}
