@@ -14,7 +14,7 @@
 //! stays bytecode; [`lower_proto`] says why.
 
 use crate::runtime_fns::runtime_fn;
-use gene_core::bytecode::{step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL};
+use gene_core::bytecode::{step_pops, Capture, Instr, Proto, EXCEPTION_SENTINEL};
 use gene_core::Value;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
@@ -32,19 +32,6 @@ fn b_err(e: BuilderError) -> String {
 
 /// Why `proto` cannot be lowered, if it cannot.
 fn unsupported(proto: &Proto) -> Option<String> {
-    if proto.is_async {
-        return Some("async function (futures are made by the interpreter)".into());
-    }
-    if proto.uses_args {
-        return Some("reads $args".into());
-    }
-    let params_ok = match proto.kind {
-        ProtoKind::TopLevel | ProtoKind::Body => proto.params.items.is_empty(),
-        _ => proto.fast_arity.is_some(),
-    };
-    if !params_ok {
-        return Some("parameters with defaults, rest, names or destructuring".into());
-    }
     for instr in &proto.code {
         let why = match instr {
             Instr::Eval | Instr::CallerEval | Instr::Render => "eval-like form",
@@ -53,8 +40,6 @@ fn unsupported(proto: &Proto) -> Option<String> {
             | Instr::LoadOuterUpvalue(_)
             | Instr::StoreOuterUpvalue(_)
             | Instr::DefineEvalVar(_) => "code compiled for eval",
-            Instr::Match(_) | Instr::JumpIfBound { .. } => "pattern binding",
-            Instr::LoadArgs => "reads $args",
             _ => continue,
         };
         return Some(why.into());
@@ -80,7 +65,9 @@ fn effect(proto: &Proto, instr: &Instr) -> (u32, u32) {
         Jump(_) | JumpIfMacro(_) => (0, 0),
         JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => (1, 0),
         Call(n) | TailCall(n) | CallMacro(n) => (n + 1, 1),
-        Return | Throw | IterInit(_) => (1, 0),
+        Return | Throw | IterInit(_) | Match(_) => (1, 0),
+        JumpIfBound { .. } => (0, 0),
+        LoadArgs => (0, 1),
         IterNext { .. } => (0, 1),
         IterNext2 { .. } => (0, 2),
         RunBody(_) => (1, 1),
@@ -128,7 +115,7 @@ fn depths(proto: &Proto) -> R<(Vec<Option<u32>>, u32)> {
                 work.push((t as usize, d));
                 work.push((pc + 1, after));
             }
-            JumpIfMacro(t) => {
+            JumpIfMacro(t) | JumpIfBound { target: t, .. } => {
                 work.push((t as usize, d));
                 work.push((pc + 1, d));
             }
@@ -159,6 +146,8 @@ struct Lowering<'a, 'ctx> {
     blocks: Vec<Option<BasicBlock<'ctx>>>,
     closure: IntValue<'ctx>,
     self_val: IntValue<'ctx>,
+    /// `$args` of the running call (nil unless the Proto reads it).
+    args_value: PointerValue<'ctx>,
     /// Where a throw at each handler-covered region lands, by handler index.
     catch_blocks: HashMap<usize, BasicBlock<'ctx>>,
     unwind_block: Option<BasicBlock<'ctx>>,
@@ -179,11 +168,42 @@ pub fn lower_proto<'ctx>(
     let i64t = cx.i64_type();
     let ptr = cx.ptr_type(AddressSpace::default());
     let fn_type = i64t.fn_type(
-        &[i64t.into(), i64t.into(), ptr.into(), cx.i32_type().into()],
+        &[
+            i64t.into(),
+            i64t.into(),
+            ptr.into(),
+            cx.i32_type().into(),
+            i64t.into(),
+        ],
         false,
     );
     let name = format!("gene_proto_{index}_{}", sanitize(proto.name.name()));
     let f = module.add_function(&name, fn_type, Some(Linkage::Internal));
+    match build_function(cx, module, f, proto, index, index_of, &depth, max_depth) {
+        Ok(()) if f.verify(false) => Ok(f),
+        failed => {
+            // Safety: nothing refers to the function yet.
+            unsafe { f.delete() };
+            Err(failed
+                .err()
+                .unwrap_or_else(|| "internal lowering error (invalid function)".into()))
+        }
+    }
+}
+
+/// Emits the body of `f` for `proto`.
+#[allow(clippy::too_many_arguments)]
+fn build_function<'ctx>(
+    cx: &'ctx Context,
+    module: &Module<'ctx>,
+    f: FunctionValue<'ctx>,
+    proto: &'static Proto,
+    index: u32,
+    index_of: &HashMap<*const Proto, u32>,
+    depth: &[Option<u32>],
+    max_depth: u32,
+) -> R<()> {
+    let i64t = cx.i64_type();
     let entry = cx.append_basic_block(f, "entry");
     let b = cx.create_builder();
     b.position_at_end(entry);
@@ -195,6 +215,7 @@ pub fn lower_proto<'ctx>(
     let self_val = param(1)?.into_int_value();
     let args = param(2)?.into_pointer_value();
     let argc = param(3)?.into_int_value();
+    let props = param(4)?.into_int_value();
 
     let alloca = |name: String| b.build_alloca(i64t, &name).map_err(b_err);
     let slots = (0..proto.n_slots)
@@ -218,36 +239,109 @@ pub fn lower_proto<'ctx>(
     for s in &slots {
         b.build_store(*s, nil).map_err(b_err)?;
     }
-    // Positional parameters: the arguments present, nil for the others.
-    let arity = proto.fast_arity.unwrap_or(0);
-    for i in 0..arity.min(proto.n_slots) {
-        let present = b
-            .build_int_compare(
-                IntPredicate::UGT,
-                argc,
-                cx.i32_type().const_int(i as u64, false),
-                "present",
-            )
-            .map_err(b_err)?;
-        let at = unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
-            .map_err(b_err)?;
-        let load_block = cx.append_basic_block(f, "arg_load");
-        let join = cx.append_basic_block(f, "arg_join");
-        let here = b.get_insert_block().ok_or("no block")?;
-        b.build_conditional_branch(present, load_block, join)
-            .map_err(b_err)?;
-        b.position_at_end(load_block);
-        let v = b
-            .build_load(i64t, at, "argv")
-            .map_err(b_err)?
-            .into_int_value();
-        b.build_unconditional_branch(join).map_err(b_err)?;
-        b.position_at_end(join);
-        let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
-        phi.add_incoming(&[(&v, load_block), (&nil, here)]);
-        b.build_store(slots[i as usize], phi.as_basic_value().into_int_value())
-            .map_err(b_err)?;
+    match proto.fast_arity {
+        // Plain positional parameters: the arguments present, nil for the others.
+        Some(arity) => {
+            for i in 0..arity.min(proto.n_slots) {
+                let present = b
+                    .build_int_compare(
+                        IntPredicate::UGT,
+                        argc,
+                        cx.i32_type().const_int(i as u64, false),
+                        "present",
+                    )
+                    .map_err(b_err)?;
+                let at =
+                    unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
+                        .map_err(b_err)?;
+                let load_block = cx.append_basic_block(f, "arg_load");
+                let join = cx.append_basic_block(f, "arg_join");
+                let here = b.get_insert_block().ok_or("no block")?;
+                b.build_conditional_branch(present, load_block, join)
+                    .map_err(b_err)?;
+                b.position_at_end(load_block);
+                let v = b
+                    .build_load(i64t, at, "argv")
+                    .map_err(b_err)?
+                    .into_int_value();
+                b.build_unconditional_branch(join).map_err(b_err)?;
+                b.position_at_end(join);
+                let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
+                phi.add_incoming(&[(&v, load_block), (&nil, here)]);
+                b.build_store(slots[i as usize], phi.as_basic_value().into_int_value())
+                    .map_err(b_err)?;
+            }
+        }
+        // Defaults, rest, named parameters, destructuring: the runtime's
+        // binder fills the slots (the default code then runs natively).
+        None => {
+            for i in 0..proto.n_slots {
+                let at = unsafe {
+                    b.build_gep(i64t, spill, &[i64t.const_int(i as u64, false)], "spill_at")
+                }
+                .map_err(b_err)?;
+                b.build_store(at, nil).map_err(b_err)?;
+            }
+            let status = b
+                .build_call(
+                    runtime_fn(cx, module, "gene_bind_params"),
+                    &[
+                        cx.i32_type().const_int(index as u64, false).into(),
+                        args.into(),
+                        argc.into(),
+                        props.into(),
+                        self_val.into(),
+                        spill.into(),
+                    ],
+                    "bound",
+                )
+                .map_err(b_err)?
+                .try_as_basic_value()
+                .basic()
+                .ok_or("gene_bind_params returns a value")?
+                .into_int_value();
+            let failed = b
+                .build_int_compare(
+                    IntPredicate::EQ,
+                    status,
+                    i64t.const_int(EXCEPTION_SENTINEL, false),
+                    "bind_failed",
+                )
+                .map_err(b_err)?;
+            let fail = cx.append_basic_block(f, "bind_failed");
+            let bound = cx.append_basic_block(f, "bound");
+            b.build_conditional_branch(failed, fail, bound)
+                .map_err(b_err)?;
+            b.position_at_end(fail);
+            b.build_return(Some(&status)).map_err(b_err)?;
+            b.position_at_end(bound);
+            for (i, s) in slots.iter().enumerate() {
+                let at = unsafe {
+                    b.build_gep(i64t, spill, &[i64t.const_int(i as u64, false)], "spill_at")
+                }
+                .map_err(b_err)?;
+                let v = b.build_load(i64t, at, "param").map_err(b_err)?;
+                b.build_store(*s, v).map_err(b_err)?;
+            }
+        }
     }
+    // `$args`: the whole call, kept when the body reads it.
+    let args_value = b.build_alloca(i64t, "args_value").map_err(b_err)?;
+    let kept = if proto.uses_args {
+        b.build_call(
+            runtime_fn(cx, module, "gene_make_args"),
+            &[args.into(), argc.into(), props.into()],
+            "args_gene",
+        )
+        .map_err(b_err)?
+        .try_as_basic_value()
+        .basic()
+        .ok_or("gene_make_args returns a value")?
+        .into_int_value()
+    } else {
+        nil
+    };
+    b.build_store(args_value, kept).map_err(b_err)?;
     // Runaway recursion: a frame below the runtime's limit raises
     // StackOverflow instead of running off the stack.
     let limit_global = module.get_global("gene_stack_limit").unwrap_or_else(|| {
@@ -304,6 +398,7 @@ pub fn lower_proto<'ctx>(
         blocks,
         closure,
         self_val,
+        args_value,
         catch_blocks: HashMap::new(),
         unwind_block: None,
     };
@@ -314,12 +409,7 @@ pub fn lower_proto<'ctx>(
         l.b.position_at_end(block);
         l.lower_instr(pc, d, index_of)?;
     }
-    if !f.verify(false) {
-        // SAFETY of deletion: nothing references a function that failed to verify.
-        unsafe { f.delete() };
-        return Err("internal lowering error (invalid function)".into());
-    }
-    Ok(f)
+    Ok(())
 }
 
 fn sanitize(name: &str) -> String {
@@ -906,6 +996,42 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                     &[self.i32c(nested_index).into(), target.into()],
                 )?;
                 self.check(r, pc)?;
+            }
+            LoadArgs => {
+                let v = self.load(self.args_value)?;
+                self.store(self.stk(d)?, v)?;
+            }
+            JumpIfBound { slot, target } => {
+                let v = self.load(self.slot(slot)?)?;
+                let content = self.call("gene_cell_get", &[v.into()])?;
+                let bound = self
+                    .b
+                    .build_int_compare(IntPredicate::NE, content, self.value(Value::VOID), "bound")
+                    .map_err(b_err)?;
+                self.b
+                    .build_conditional_branch(
+                        bound,
+                        self.block(target as usize)?,
+                        self.block(next)?,
+                    )
+                    .map_err(b_err)?;
+                return Ok(());
+            }
+            Match(i) => {
+                let v = top(self)?;
+                self.spill_slots()?;
+                let st = self.call(
+                    "gene_match",
+                    &[
+                        self.i32c(self.index).into(),
+                        self.i32c(i).into(),
+                        v.into(),
+                        self.self_val.into(),
+                        self.spill.into(),
+                    ],
+                )?;
+                self.reload_slots()?;
+                self.check(st, pc)?;
             }
             IterInit(s) => {
                 let source = self.call("gene_iter_init", &[top(self)?.into()])?;

@@ -142,6 +142,21 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         params: &[],
         ret: I64,
     },
+    RuntimeFn {
+        name: "gene_bind_params",
+        params: &[I32, Ptr, I32, I64, I64, Ptr],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_match",
+        params: &[I32, I32, I64, I64, Ptr],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_make_args",
+        params: &[Ptr, I32, I64],
+        ret: I64,
+    },
 ];
 
 /// The runtime's global variables generated code reads (each a `usize`).

@@ -369,11 +369,16 @@ pub struct Proto {
 }
 
 /// The entry point of a Proto lowered to native code: the running closure
-/// (nil for top-level code), `self`, and the positional arguments. Returns
-/// the result, or [`EXCEPTION_SENTINEL`] with the exception pending in the
-/// runtime.
-pub type NativeCode =
-    unsafe extern "C" fn(closure: u64, self_val: u64, args: *const u64, argc: u32) -> u64;
+/// (nil for top-level code), `self`, the positional arguments and the
+/// named ones (a map, or nil). Returns the result, or [`EXCEPTION_SENTINEL`]
+/// with the exception pending in the runtime.
+pub type NativeCode = unsafe extern "C" fn(
+    closure: u64,
+    self_val: u64,
+    args: *const u64,
+    argc: u32,
+    props: u64,
+) -> u64;
 
 /// What native code and the runtime's ABI functions return when a Gene
 /// exception is pending instead of a value (a tagged bit pattern no value

@@ -83,6 +83,7 @@ impl Vm {
         closure: Value,
         self_val: Value,
         args: &[Value],
+        props: Value,
     ) -> VmResult {
         let previous = CURRENT.with(|c| c.replace(self as *mut Vm));
         // Safety: `args` is a live slice; Value is a transparent u64.
@@ -92,6 +93,7 @@ impl Vm {
                 self_val.bits(),
                 args.as_ptr() as *const u64,
                 args.len() as u32,
+                props.bits(),
             )
         };
         CURRENT.with(|c| c.set(previous));
@@ -507,4 +509,98 @@ pub extern "C" fn gene_run_body(proto: u32, target: u64) -> u64 {
                 .map(|_| value(target)),
         )
     })
+}
+
+/// Binds the parameters of Proto `proto` (defaults, rest, named,
+/// destructuring) into `slots`, leaving "missing" markers for the default
+/// code. Returns 0, or the sentinel when binding threw.
+///
+/// # Safety
+/// `args` points to `argc` values and `slots` to the Proto's slot count.
+#[no_mangle]
+pub unsafe extern "C" fn gene_bind_params(
+    proto: u32,
+    args: *const u64,
+    argc: u32,
+    props: u64,
+    self_val: u64,
+    slots: *mut u64,
+) -> u64 {
+    let p = proto_at(proto);
+    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
+        .iter()
+        .map(|b| value(*b))
+        .collect();
+    let props = match value(props).obj() {
+        Some(Obj::Map(m)) => m.borrow().clone(),
+        _ => gene_core::object::prop_map(),
+    };
+    bind_into(p, &p.params, slots, &args, &props, value(self_val))
+}
+
+/// `(match pattern value)`: binds pattern `pattern` of Proto `proto` to
+/// `v` into `slots`. Returns 0, or the sentinel on a mismatch.
+///
+/// # Safety
+/// `slots` points to the Proto's slot count.
+#[no_mangle]
+pub unsafe extern "C" fn gene_match(
+    proto: u32,
+    pattern: u32,
+    v: u64,
+    self_val: u64,
+    slots: *mut u64,
+) -> u64 {
+    let p = proto_at(proto);
+    let (elems, props) = crate::call::destructure(value(v));
+    bind_into(
+        p,
+        &p.patterns[pattern as usize],
+        slots,
+        &elems,
+        &props,
+        value(self_val),
+    )
+}
+
+/// Runs the VM's pattern binder over a scratch frame holding `slots`.
+unsafe fn bind_into(
+    p: &'static Proto,
+    pattern: &gene_core::bytecode::Pattern,
+    slots: *mut u64,
+    args: &[Value],
+    props: &gene_core::object::PropMap,
+    self_val: Value,
+) -> u64 {
+    let slots = std::slice::from_raw_parts_mut(slots, p.n_slots as usize);
+    with_vm(|vm| {
+        let base = vm.stack.len();
+        vm.stack.extend(slots.iter().map(|b| value(*b)));
+        let r = vm.bind_pattern(pattern, base, args, props, self_val);
+        for (i, slot) in slots.iter_mut().enumerate() {
+            *slot = vm.stack[base + i].bits();
+        }
+        vm.stack.truncate(base);
+        match r {
+            Ok(()) => 0,
+            Err(e) => to_abi(Err(e)),
+        }
+    })
+}
+
+/// `$args`: the call's arguments as a gene `(_ ^props... args...)`.
+///
+/// # Safety
+/// `args` points to `argc` values.
+#[no_mangle]
+pub unsafe extern "C" fn gene_make_args(args: *const u64, argc: u32, props: u64) -> u64 {
+    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
+        .iter()
+        .map(|b| value(*b))
+        .collect();
+    let props = match value(props).obj() {
+        Some(Obj::Map(m)) => m.borrow().clone(),
+        _ => gene_core::object::prop_map(),
+    };
+    gene_frontend::quote::gene(Value::PLACEHOLDER, props, args).bits()
 }

@@ -125,7 +125,7 @@ impl Vm {
         let args = splice(self, args)?;
         match callee.obj() {
             Some(Obj::Function(f)) if f.proto.native.get().is_some() => self
-                .call_native_function(callee, f, args, site)
+                .call_native_function(callee, f, args, props, site)
                 .map(CallOutcome::Done),
             Some(Obj::Function(f)) => {
                 let base = self.stack.len();
@@ -177,13 +177,14 @@ impl Vm {
         }
     }
 
-    /// Calls a function whose Proto was lowered to native code (only plain
-    /// positional parameters are lowered, so the arguments pass as they are).
+    /// Calls a function whose Proto was lowered to native code. An async
+    /// function's result or exception becomes a future, as in the VM.
     fn call_native_function(
         &mut self,
         callee: Value,
         f: &'static Function,
         args: Vec<Value>,
+        props: Option<PropMap>,
         site: CallSite,
     ) -> VmResult {
         let Some(code) = f.proto.native.get() else {
@@ -193,7 +194,19 @@ impl Vm {
             FnKind::Block if site.self_val.is_nil() => f.self_val,
             _ => site.self_val,
         };
-        let result = self.call_native(code, callee, self_val, &args)?;
+        let props = props.map_or(Value::NIL, heap::map);
+        let result = self.call_native(code, callee, self_val, &args, props);
+        if f.proto.is_async {
+            let state = match result {
+                Ok(_) => gene_core::object::FutureState::Success,
+                Err(_) => gene_core::object::FutureState::Failure,
+            };
+            return Ok(crate::interp::new_future(
+                state,
+                result.unwrap_or_else(|e| e),
+            ));
+        }
+        let result = result?;
         Ok(if site.returns_self { self_val } else { result })
     }
 

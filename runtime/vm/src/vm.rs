@@ -215,7 +215,7 @@ impl Vm {
     /// Runs a top-level Proto with the given namespace and self.
     pub fn run_top_level(&mut self, proto: &'static Proto, ns: Value, self_val: Value) -> VmResult {
         if let Some(code) = proto.native.get() {
-            return self.call_native(code, Value::NIL, self_val, &[]);
+            return self.call_native(code, Value::NIL, self_val, &[], Value::NIL);
         }
         self.push_top_level(proto, ns, self_val, &[], false);
         self.execute()
