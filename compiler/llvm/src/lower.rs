@@ -804,15 +804,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 )?;
             }
             LoadName { .. } => {
-                let v = self.call(
-                    "gene_load_name",
-                    &[
-                        self.closure.into(),
-                        self.i32c(self.index).into(),
-                        self.i32c(pc as u32).into(),
-                    ],
-                )?;
-                self.check(v, pc)?;
+                let v = self.load_name_cached(pc)?;
                 self.store(self.stk(d)?, v)?;
             }
             Add | Sub => {
@@ -897,7 +889,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 return Ok(());
             }
             JumpIfMacro(t) => {
-                let m = self.call("gene_is_macro", &[top(self)?.into()])?;
+                let m = self.is_macro_cached(top(self)?, pc)?;
                 let c = self
                     .b
                     .build_int_compare(IntPredicate::NE, m, self.i64c(0), "is_macro")
@@ -913,11 +905,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                     return self.lower_tail_call(callee, n, d, pc);
                 }
                 self.stack_to_tmp(d - n, n)?;
-                let r = self.call(
-                    "gene_call",
-                    &[callee.into(), self.tmp.into(), self.i32c(n).into()],
-                )?;
-                self.check(r, pc)?;
+                let r = self.call_cached(callee, n, pc)?;
                 self.store(self.stk(d - n - 1)?, r)?;
             }
             CallMacro(n) => {
@@ -1118,13 +1106,213 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         self.br(0)?;
         self.b.position_at_end(other);
         self.stack_to_tmp(d - n, n)?;
-        let r = self.call(
+        let r = self.call_cached(callee, n, pc)?;
+        self.b.build_return(Some(&r)).map_err(b_err)?;
+        Ok(())
+    }
+
+    /// A private mutable global of `n` zeroed i64s: an inline cache.
+    fn cache_global(&self, name: &str, n: u32) -> inkwell::values::GlobalValue<'ctx> {
+        let ty = self.cx.i64_type().array_type(n);
+        let g = self.module.add_global(ty, None, name);
+        g.set_initializer(&ty.const_zero());
+        g.set_linkage(Linkage::Private);
+        g
+    }
+
+    fn cache_slot(&self, g: inkwell::values::GlobalValue<'ctx>, i: u64) -> R<PointerValue<'ctx>> {
+        let ty = self.cx.i64_type().array_type(2);
+        unsafe {
+            self.b.build_gep(
+                ty,
+                g.as_pointer_value(),
+                &[self.i64c(0), self.i64c(i)],
+                "ic_slot",
+            )
+        }
+        .map_err(b_err)
+    }
+
+    /// `LoadName` with an inline cache valid while the runtime's namespace
+    /// epoch is unchanged (a Proto always runs in one namespace).
+    fn load_name_cached(&mut self, pc: usize) -> R<IntValue<'ctx>> {
+        let ic = self.cache_global(&format!("gene_name_ic_{}_{pc}", self.index), 2);
+        let epoch_global = self
+            .module
+            .get_global("gene_name_epoch")
+            .unwrap_or_else(|| {
+                let g = self
+                    .module
+                    .add_global(self.cx.i64_type(), None, "gene_name_epoch");
+                g.set_linkage(Linkage::External);
+                g
+            });
+        let epoch = self.load(epoch_global.as_pointer_value())?;
+        let cached_epoch = self.load(self.cache_slot(ic, 0)?)?;
+        let hit = self
+            .b
+            .build_int_compare(IntPredicate::EQ, epoch, cached_epoch, "ic_hit")
+            .map_err(b_err)?;
+        let hit_block = self.cx.append_basic_block(self.f, "name_hit");
+        let miss_block = self.cx.append_basic_block(self.f, "name_miss");
+        let done = self.cx.append_basic_block(self.f, "name_done");
+        self.b
+            .build_conditional_branch(hit, hit_block, miss_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(hit_block);
+        let cached = self.load(self.cache_slot(ic, 1)?)?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(miss_block);
+        let v = self.call(
+            "gene_load_name",
+            &[
+                self.closure.into(),
+                self.i32c(self.index).into(),
+                self.i32c(pc as u32).into(),
+            ],
+        )?;
+        self.check(v, pc)?;
+        self.store(self.cache_slot(ic, 0)?, epoch)?;
+        self.store(self.cache_slot(ic, 1)?, v)?;
+        let miss_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(done);
+        let phi = self
+            .b
+            .build_phi(self.cx.i64_type(), "name")
+            .map_err(b_err)?;
+        phi.add_incoming(&[(&cached, hit_block), (&v, miss_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// Whether `callee` is a macro, cached per site by callee identity
+    /// (a value's kind never changes).
+    fn is_macro_cached(&mut self, callee: IntValue<'ctx>, pc: usize) -> R<IntValue<'ctx>> {
+        let ic = self.cache_global(&format!("gene_macro_ic_{}_{pc}", self.index), 2);
+        let cached_callee = self.load(self.cache_slot(ic, 0)?)?;
+        let hit = self
+            .b
+            .build_int_compare(IntPredicate::EQ, callee, cached_callee, "same_callee")
+            .map_err(b_err)?;
+        let hit_block = self.cx.append_basic_block(self.f, "macro_hit");
+        let miss_block = self.cx.append_basic_block(self.f, "macro_miss");
+        let done = self.cx.append_basic_block(self.f, "macro_done");
+        self.b
+            .build_conditional_branch(hit, hit_block, miss_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(hit_block);
+        let cached = self.load(self.cache_slot(ic, 1)?)?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(miss_block);
+        let found = self.call("gene_is_macro", &[callee.into()])?;
+        self.store(self.cache_slot(ic, 0)?, callee)?;
+        self.store(self.cache_slot(ic, 1)?, found)?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(done);
+        let phi = self
+            .b
+            .build_phi(self.cx.i64_type(), "is_macro")
+            .map_err(b_err)?;
+        phi.add_incoming(&[(&cached, hit_block), (&found, miss_block)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// A call with the `n` arguments in `tmp`: a callee seen before at this
+    /// site whose native code is known is called directly; anything else
+    /// goes through the runtime.
+    fn call_cached(&mut self, callee: IntValue<'ctx>, n: u32, pc: usize) -> R<IntValue<'ctx>> {
+        let i64t = self.cx.i64_type();
+        let ptr = self.cx.ptr_type(AddressSpace::default());
+        let ic = self.cache_global(&format!("gene_call_ic_{}_{pc}", self.index), 2);
+        let cached_callee = self.load(self.cache_slot(ic, 0)?)?;
+        let hit = self
+            .b
+            .build_int_compare(IntPredicate::EQ, callee, cached_callee, "same_callee")
+            .map_err(b_err)?;
+        let hit_block = self.cx.append_basic_block(self.f, "call_hit");
+        let miss_block = self.cx.append_basic_block(self.f, "call_miss");
+        let pick = self.cx.append_basic_block(self.f, "call_pick");
+        self.b
+            .build_conditional_branch(hit, hit_block, miss_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(hit_block);
+        let cached_code = self
+            .b
+            .build_load(ptr, self.cache_slot(ic, 1)?, "cached_code")
+            .map_err(b_err)?
+            .into_pointer_value();
+        self.b.build_unconditional_branch(pick).map_err(b_err)?;
+        self.b.position_at_end(miss_block);
+        let target = runtime_fn(self.cx, self.module, "gene_native_target");
+        let found = self
+            .b
+            .build_call(target, &[callee.into()], "target")
+            .map_err(b_err)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("gene_native_target returns a value")?
+            .into_pointer_value();
+        self.store(self.cache_slot(ic, 0)?, callee)?;
+        self.b
+            .build_store(self.cache_slot(ic, 1)?, found)
+            .map_err(b_err)?;
+        self.b.build_unconditional_branch(pick).map_err(b_err)?;
+        self.b.position_at_end(pick);
+        let code = self.b.build_phi(ptr, "code").map_err(b_err)?;
+        code.add_incoming(&[(&cached_code, hit_block), (&found, miss_block)]);
+        let code = code.as_basic_value().into_pointer_value();
+        let direct = self.cx.append_basic_block(self.f, "call_direct");
+        let generic = self.cx.append_basic_block(self.f, "call_generic");
+        let done = self.cx.append_basic_block(self.f, "call_done");
+        let is_null = self.b.build_is_null(code, "no_native").map_err(b_err)?;
+        self.b
+            .build_conditional_branch(is_null, generic, direct)
+            .map_err(b_err)?;
+        self.b.position_at_end(direct);
+        let fn_type = i64t.fn_type(
+            &[
+                i64t.into(),
+                i64t.into(),
+                ptr.into(),
+                self.cx.i32_type().into(),
+                i64t.into(),
+            ],
+            false,
+        );
+        let nil = self.value(Value::NIL);
+        let direct_result = self
+            .b
+            .build_indirect_call(
+                fn_type,
+                code,
+                &[
+                    callee.into(),
+                    nil.into(),
+                    self.tmp.into(),
+                    self.i32c(n).into(),
+                    nil.into(),
+                ],
+                "direct",
+            )
+            .map_err(b_err)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("native code returns a value")?
+            .into_int_value();
+        let direct_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(generic);
+        let generic_result = self.call(
             "gene_call",
             &[callee.into(), self.tmp.into(), self.i32c(n).into()],
         )?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(done);
+        let phi = self.b.build_phi(i64t, "call").map_err(b_err)?;
+        phi.add_incoming(&[(&direct_result, direct_end), (&generic_result, generic)]);
+        let r = phi.as_basic_value().into_int_value();
         self.check(r, pc)?;
-        self.b.build_return(Some(&r)).map_err(b_err)?;
-        Ok(())
+        Ok(r)
     }
 
     fn spill_at(&self, i: u32) -> R<PointerValue<'ctx>> {

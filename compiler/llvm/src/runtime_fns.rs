@@ -157,10 +157,15 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         params: &[Ptr, I32, I64],
         ret: I64,
     },
+    RuntimeFn {
+        name: "gene_native_target",
+        params: &[I64],
+        ret: Ptr,
+    },
 ];
 
 /// The runtime's global variables generated code reads (each a `usize`).
-pub const RUNTIME_GLOBALS: &[&str] = &["gene_stack_limit"];
+pub const RUNTIME_GLOBALS: &[&str] = &["gene_stack_limit", "gene_name_epoch"];
 
 fn fn_type<'ctx>(cx: &'ctx Context, f: &RuntimeFn) -> FunctionType<'ctx> {
     let params: Vec<BasicMetadataTypeEnum> = f

@@ -604,3 +604,20 @@ pub unsafe extern "C" fn gene_make_args(args: *const u64, argc: u32, props: u64)
     };
     gene_frontend::quote::gene(Value::PLACEHOLDER, props, args).bits()
 }
+
+/// The native code to call `callee` with directly, exactly as `gene_call`
+/// would (a plain, non-async function lowered to native code), or null.
+#[no_mangle]
+pub extern "C" fn gene_native_target(callee: u64) -> *const c_void {
+    match value(callee).obj() {
+        Some(Obj::Function(f))
+            if f.kind == gene_core::object::FnKind::Function && !f.proto.is_async =>
+        {
+            f.proto
+                .native
+                .get()
+                .map_or(std::ptr::null(), |code| code as *const c_void)
+        }
+        _ => std::ptr::null(),
+    }
+}

@@ -8,6 +8,25 @@ use gene_core::heap::Obj;
 use gene_core::object::Namespace;
 use gene_core::{ErrorKind, Symbol, Value};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bumped on every namespace write; inline caches (the interpreter's and
+/// those of native code, which reads this symbol) are valid while it is
+/// unchanged.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static gene_name_epoch: AtomicU64 = AtomicU64::new(1);
+
+/// The current namespace epoch.
+#[inline]
+pub fn epoch() -> u64 {
+    gene_name_epoch.load(Ordering::Relaxed)
+}
+
+/// Invalidates every inline cache of a namespace lookup.
+pub fn bump_epoch() {
+    gene_name_epoch.fetch_add(1, Ordering::Relaxed);
+}
 
 /// The member table of a namespace or class value.
 pub fn namespace_of(v: Value) -> Option<&'static Namespace> {
@@ -43,7 +62,7 @@ impl Vm {
     #[inline]
     pub fn load_name(&mut self, ns: Value, name: Symbol, cache: &Cell<NameCache>) -> VmResult {
         let c = cache.get();
-        if c.epoch == self.epoch && c.ns == ns.bits() {
+        if c.epoch == epoch() && c.ns == ns.bits() {
             // Safety: the cached bits were a value of this namespace chain at
             // this epoch, and no namespace write happened since.
             return Ok(unsafe { Value::from_bits(c.value) });
@@ -64,7 +83,7 @@ impl Vm {
         match self.lookup_name(ns, name) {
             Some(v) => {
                 cache.set(NameCache {
-                    epoch: self.epoch,
+                    epoch: epoch(),
                     ns: ns.bits(),
                     value: v.bits(),
                 });
@@ -79,7 +98,7 @@ impl Vm {
         if let Some(table) = namespace_of(ns) {
             table.members.borrow_mut().insert(name, v);
         }
-        self.epoch += 1;
+        bump_epoch();
     }
 
     /// Assigns an existing member of the namespace chain (`(x = v)` for a
@@ -99,7 +118,7 @@ impl Vm {
             if let Some(slot) = members.get_mut(&name) {
                 *slot = v;
                 drop(members);
-                self.epoch += 1;
+                bump_epoch();
                 return Ok(());
             }
         }

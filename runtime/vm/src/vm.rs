@@ -106,8 +106,6 @@ pub struct Vm {
     pub global_ns: Value,
     pub gene_ns: Value,
     pub genex_ns: Value,
-    /// Bumped on every namespace write; inline caches compare it.
-    pub epoch: u64,
     pub classes: Classes,
     pub error_classes: Vec<Value>,
     pub natives: Vec<builtins::NativeEntry>,
@@ -180,7 +178,6 @@ impl Vm {
             global_ns,
             gene_ns,
             genex_ns,
-            epoch: 1,
             classes,
             error_classes,
             natives: Vec::new(),
@@ -259,6 +256,6 @@ impl Vm {
         if let Some(Obj::Namespace(ns)) = self.gene_ns.obj() {
             ns.members.borrow_mut().insert(Symbol::intern(name), value);
         }
-        self.epoch += 1;
+        crate::names::bump_epoch();
     }
 }
