@@ -126,10 +126,11 @@ pub fn compile(
         .enumerate()
         .map(|(i, p)| (*p as *const Proto, i as u32))
         .collect();
+    let debug = lower::DebugInfo::new(&cx, &module, protos.first().map_or("main.gene", |p| p.file));
     let mut stats = Vec::with_capacity(protos.len());
     let mut natives = Vec::with_capacity(protos.len());
     for (i, proto) in protos.iter().enumerate() {
-        let result = lower::lower_proto(&cx, &module, proto, i as u32, &index_of);
+        let result = lower::lower_proto(&cx, &module, proto, i as u32, &index_of, &debug);
         let (native, fallback) = match result {
             Ok(f) => (Some(f), None),
             Err(reason) => (None, Some(reason)),
@@ -142,6 +143,7 @@ pub fn compile(
         });
     }
     emit_entry(&cx, &module, image, &natives);
+    debug.finish();
     module
         .verify()
         .map_err(|e| Error(format!("invalid LLVM module: {}", e.to_string_lossy())))?;

@@ -19,6 +19,11 @@ use gene_core::Value;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
 use inkwell::context::Context;
+use inkwell::debug_info::{
+    AsDIScope, DIFile, DIFlags, DIFlagsConstants, DIScope, DISubprogram, DWARFEmissionKind,
+    DWARFSourceLanguage, DebugInfoBuilder,
+};
+use inkwell::module::FlagBehavior;
 use inkwell::module::{Linkage, Module};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
@@ -153,6 +158,79 @@ struct Lowering<'a, 'ctx> {
     unwind_block: Option<BasicBlock<'ctx>>,
 }
 
+/// DWARF for the module: one compile unit for the program's file, one
+/// subprogram per native function named after its Gene function, and a
+/// line for every instruction, so debuggers and backtraces show Gene source.
+pub struct DebugInfo<'ctx> {
+    builder: DebugInfoBuilder<'ctx>,
+    file: DIFile<'ctx>,
+}
+
+impl<'ctx> DebugInfo<'ctx> {
+    pub fn new(cx: &'ctx Context, module: &Module<'ctx>, path: &str) -> DebugInfo<'ctx> {
+        let path = std::path::Path::new(path);
+        let name = path
+            .file_name()
+            .map_or_else(|| "main.gene".into(), |n| n.to_string_lossy());
+        let dir = match path.parent().map(|d| d.to_string_lossy().into_owned()) {
+            Some(d) if !d.is_empty() => d,
+            _ => ".".to_string(),
+        };
+        module.add_basic_value_flag(
+            "Debug Info Version",
+            FlagBehavior::Warning,
+            cx.i32_type().const_int(3, false),
+        );
+        module.add_basic_value_flag(
+            "Dwarf Version",
+            FlagBehavior::Warning,
+            cx.i32_type().const_int(4, false),
+        );
+        let (builder, unit) = module.create_debug_info_builder(
+            true,
+            DWARFSourceLanguage::C,
+            &name,
+            &dir,
+            "gene",
+            true,
+            "",
+            0,
+            "",
+            DWARFEmissionKind::LineTablesOnly,
+            0,
+            false,
+            false,
+            "",
+            "",
+        );
+        let file = unit.get_file();
+        DebugInfo { builder, file }
+    }
+
+    pub fn finish(&self) {
+        self.builder.finalize();
+    }
+
+    fn subprogram(&self, name: &str, linkage: &str, line: u32) -> DISubprogram<'ctx> {
+        let ty = self
+            .builder
+            .create_subroutine_type(self.file, None, &[], DIFlags::PUBLIC);
+        self.builder.create_function(
+            self.file.as_debug_info_scope(),
+            name,
+            Some(linkage),
+            self.file,
+            line,
+            ty,
+            true,
+            true,
+            line,
+            DIFlags::PUBLIC,
+            true,
+        )
+    }
+}
+
 /// Lowers `proto` (pre-order `index`); `Err` says why it stays bytecode.
 pub fn lower_proto<'ctx>(
     cx: &'ctx Context,
@@ -160,6 +238,7 @@ pub fn lower_proto<'ctx>(
     proto: &'static Proto,
     index: u32,
     index_of: &HashMap<*const Proto, u32>,
+    debug: &DebugInfo<'ctx>,
 ) -> R<FunctionValue<'ctx>> {
     if let Some(why) = unsupported(proto) {
         return Err(why);
@@ -179,7 +258,21 @@ pub fn lower_proto<'ctx>(
     );
     let name = format!("gene_proto_{index}_{}", sanitize(proto.name.name()));
     let f = module.add_function(&name, fn_type, Some(Linkage::Internal));
-    match build_function(cx, module, f, proto, index, index_of, &depth, max_depth) {
+    let first_line = proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1);
+    let subprogram = debug.subprogram(proto.name.name(), &name, first_line);
+    f.set_subprogram(subprogram);
+    let scope = subprogram.as_debug_info_scope();
+    match build_function(
+        cx,
+        module,
+        f,
+        proto,
+        index,
+        index_of,
+        &depth,
+        max_depth,
+        (debug, scope),
+    ) {
         Ok(()) if f.verify(false) => Ok(f),
         failed => {
             // Safety: nothing refers to the function yet.
@@ -202,11 +295,19 @@ fn build_function<'ctx>(
     index_of: &HashMap<*const Proto, u32>,
     depth: &[Option<u32>],
     max_depth: u32,
+    (debug, scope): (&DebugInfo<'ctx>, DIScope<'ctx>),
 ) -> R<()> {
     let i64t = cx.i64_type();
     let entry = cx.append_basic_block(f, "entry");
     let b = cx.create_builder();
     b.position_at_end(entry);
+    let first_line = proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1);
+    let at_line = |line: u32| {
+        debug
+            .builder
+            .create_debug_location(cx, line, 0, scope, None)
+    };
+    b.set_current_debug_location(at_line(first_line));
     let param = |i: u32| {
         f.get_nth_param(i)
             .ok_or_else(|| "missing parameter".to_string())
@@ -407,6 +508,10 @@ fn build_function<'ctx>(
             continue;
         };
         l.b.position_at_end(block);
+        let line = proto.line_at(pc);
+        if line > 0 {
+            l.b.set_current_debug_location(at_line(line));
+        }
         l.lower_instr(pc, d, index_of)?;
     }
     Ok(())
