@@ -5,21 +5,31 @@
 //! * `tests/spec/`, our own end-to-end tests of the spec features the sample does
 //!   not exercise (same layout), ratcheted by `tests/spec-known-failures.txt`.
 //!
-//! This test owns three things:
-//! * running every test program of every [`Suite`] in each [`Mode`] (only `gene run`
-//!   today);
+//! This test owns four things:
+//! * running every test program of every [`Suite`] in each [`Mode`]: `gene run FILE`,
+//!   and `gene build FILE -o TMP/exe` then `TMP/exe`, both from the test's directory;
 //! * judging the result by the suite's rules (`tests/conformance/README.md`), exactly as
 //!   the suite's own `run.sh` does, except that a child killed by a signal (a crash)
-//!   never counts as the expected failure of an `.err` test;
-//! * the ratchet: each suite's known-failures list names the tests expected to fail. An
-//!   unlisted test that fails, a listed test that passes and a listed path that is not
-//!   a test all fail the run, so a list can only shrink as the implementation grows.
+//!   never counts as the expected failure of an `.err` test. In build mode a failed
+//!   build of an `.err` test is judged as the program's failure (a parse error found
+//!   at build time is the expected failure);
+//! * tier parity (DESIGN.md §1, invariant 3): a test that passes in run mode must print
+//!   exactly the same stdout bytes and end with the same exit status as a built
+//!   executable; a difference is a build-mode failure even where the suite's
+//!   comparison (trailing whitespace ignored, stdout of `.err` tests without `.out`
+//!   unchecked) would let it pass;
+//! * the ratchet: each suite has a known-failures list per mode naming the tests
+//!   expected to fail. An unlisted test that fails, a listed test that passes and a
+//!   listed path that is not a test all fail the run, so a list can only shrink as the
+//!   implementation grows.
 //!
-//! It reports per suite, then the totals: the last two lines are `N passed, M failed`
-//! and `ratchet: K unexpected`, summed over all suites.
+//! It reports per suite and mode, then the totals: the last two lines are
+//! `N passed, M failed` and `ratchet: K unexpected`, summed over all suites and modes.
 //!
 //! It is a `harness = false` test so that it can print its own summary. Environment:
 //! * `GENE_CONFORMANCE_SUITE=name` runs only that suite (`conformance` or `spec`);
+//! * `GENE_CONFORMANCE_MODE=name` runs only that mode (`run` or `build`; build mode
+//!   alone skips the parity check, which needs the run-mode results);
 //! * `GENE_CONFORMANCE_FILTER=substr` runs only tests whose path (relative to their
 //!   suite root) contains `substr`;
 //! * `GENE_CONFORMANCE_VERBOSE=1` also prints the known failures and their reasons;
@@ -35,17 +45,21 @@ use std::fs;
 use std::io;
 use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use support::{gene_command, run_captured, short_diff, Captured};
+use support::{gene_command, run_captured, short_diff, Captured, Termination};
 
 /// The suite's per-test time limit (README: "Each test has a 10-second timeout").
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The limit for one `gene build` (code generation and linking).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(60);
 const SUITE_ENV: &str = "GENE_CONFORMANCE_SUITE";
+const MODE_ENV: &str = "GENE_CONFORMANCE_MODE";
 const FILTER_ENV: &str = "GENE_CONFORMANCE_FILTER";
 const VERBOSE_ENV: &str = "GENE_CONFORMANCE_VERBOSE";
 const UPDATE_ENV: &str = "GENE_UPDATE_KNOWN_FAILURES";
@@ -63,6 +77,8 @@ struct Suite {
     root: &'static str,
     /// The known-failures list of `gene run` mode, relative to the repository root.
     run_known_failures: &'static str,
+    /// The known-failures list of `gene build` mode, relative to the repository root.
+    build_known_failures: &'static str,
 }
 
 impl Suite {
@@ -73,12 +89,14 @@ impl Suite {
             title: "Conformance tests",
             root: "tests/conformance",
             run_known_failures: "tests/known-failures.txt",
+            build_known_failures: "tests/build-known-failures.txt",
         },
         Suite {
             name: "spec",
             title: "Spec tests",
             root: "tests/spec",
             run_known_failures: "tests/spec-known-failures.txt",
+            build_known_failures: "tests/spec-build-known-failures.txt",
         },
     ];
 
@@ -86,39 +104,107 @@ impl Suite {
     fn known_failures_file(&self, mode: Mode) -> &'static str {
         match mode {
             Mode::Run => self.run_known_failures,
+            Mode::Build => self.build_known_failures,
         }
     }
 }
 
 /// A way of executing a test program. Every mode must print the same output, so the
 /// judging rules are shared; each mode keeps its own known-failures list per suite.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     /// `gene run FILE`, from the test's directory.
     Run,
+    /// `gene build FILE -o TMP/exe` from the test's directory, then `TMP/exe` from
+    /// there too.
+    Build,
 }
 
 impl Mode {
-    /// The modes the suites run in, in order.
-    const ALL: [Mode; 1] = [Mode::Run];
+    /// The modes the suites run in, in order (run first: build mode checks parity
+    /// against it).
+    const ALL: [Mode; 2] = [Mode::Run, Mode::Build];
 
     fn name(self) -> &'static str {
         match self {
             Mode::Run => "run",
+            Mode::Build => "build",
+        }
+    }
+
+    /// How many tests run at once. A build is a compile and a link, several processes
+    /// deep, so build mode uses every core.
+    fn workers(self) -> usize {
+        let cores = thread::available_parallelism().map_or(2, |n| n.get());
+        match self {
+            Mode::Run => cores.clamp(2, 4),
+            Mode::Build => cores.max(2),
         }
     }
 
     /// Executes one test program. `Err` is a failure that happened before the
     /// program could run at all (the reason to report).
-    fn execute(self, case: &TestCase) -> Result<Captured, String> {
+    fn execute(self, case: &TestCase) -> Result<Execution, String> {
         match self {
             Mode::Run => {
                 let command = gene_command(&case.dir, &["run", &case.file_name]);
-                run_captured(command, None, TEST_TIMEOUT)
-                    .map_err(|e| format!("cannot start gene: {e}"))
+                let captured = run_captured(command, None, TEST_TIMEOUT)
+                    .map_err(|e| format!("cannot start gene: {e}"))?;
+                Ok(Execution {
+                    captured,
+                    build_time: None,
+                })
+            }
+            Mode::Build => {
+                let scratch = tempfile::Builder::new()
+                    .prefix("gene-conformance")
+                    .tempdir()
+                    .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+                let exe = scratch.path().join("exe");
+                let exe_arg = exe.to_string_lossy();
+                let command = gene_command(&case.dir, &["build", &case.file_name, "-o", &exe_arg]);
+                let started = Instant::now();
+                let built = run_captured(command, None, BUILD_TIMEOUT)
+                    .map_err(|e| format!("cannot start gene: {e}"))?;
+                let build_time = Some(started.elapsed());
+                if built.termination.code() != Some(0) || !exe.is_file() {
+                    // run.sh: a failure found at build time counts as the expected
+                    // failure of an `.err` test, judged on the build's output.
+                    if case.expected_error.is_some() && built.termination.code().is_some() {
+                        let mut captured = built;
+                        if captured.termination.code() == Some(0) {
+                            captured.termination = Termination::Exited(1);
+                        }
+                        return Ok(Execution {
+                            captured,
+                            build_time,
+                        });
+                    }
+                    let stderr: String = built.stderr_text().chars().take(300).collect();
+                    return Err(format!(
+                        "build failed ({}): {}",
+                        built.termination,
+                        stderr.trim_end()
+                    ));
+                }
+                let mut command = Command::new(&exe);
+                command.current_dir(&case.dir);
+                let captured = run_captured(command, None, TEST_TIMEOUT)
+                    .map_err(|e| format!("cannot start the built executable: {e}"))?;
+                Ok(Execution {
+                    captured,
+                    build_time,
+                })
             }
         }
     }
+}
+
+/// What executing a test left behind.
+struct Execution {
+    captured: Captured,
+    /// How long `gene build` took (build mode).
+    build_time: Option<Duration>,
 }
 
 /// One test program: `NAME.gene` with `NAME.out` and/or `NAME.err`.
@@ -155,6 +241,10 @@ struct Failure {
 /// The result of one test in one mode.
 struct Outcome {
     failure: Option<Failure>,
+    /// Exit code (`None`: no exit of its own) and stdout, for the parity check.
+    exit: Option<i32>,
+    stdout: Vec<u8>,
+    build_time: Option<Duration>,
 }
 
 /// Counts of one suite in one mode, or summed over several.
@@ -229,9 +319,24 @@ fn run_all() -> Result<bool, String> {
                     .is_none_or(|f| case.rel_path.contains(f))
             })
             .collect();
+        // The run-mode outcomes, the reference of the parity check.
+        let mut reference: Option<Vec<Outcome>> = None;
         for mode in Mode::ALL {
-            let tally = run_mode(suite, mode, &settings, &all_cases, &selected)?;
+            if settings.mode.is_some_and(|only| only != mode) {
+                continue;
+            }
+            let (tally, outcomes) = run_mode(
+                suite,
+                mode,
+                &settings,
+                &all_cases,
+                &selected,
+                reference.as_deref(),
+            )?;
             rows.push((suite, mode, tally));
+            if mode == Mode::Run {
+                reference = Some(outcomes);
+            }
         }
     }
 
@@ -256,6 +361,7 @@ fn run_all() -> Result<bool, String> {
 struct Settings {
     root: PathBuf,
     suite: Option<String>,
+    mode: Option<Mode>,
     filter: Option<String>,
     verbose: bool,
     update: bool,
@@ -264,9 +370,19 @@ struct Settings {
 impl Settings {
     fn from_env() -> Result<Self, String> {
         let non_empty = |name: &str| env::var(name).ok().filter(|v| !v.is_empty());
+        let mode = match non_empty(MODE_ENV) {
+            None => None,
+            Some(name) => Some(
+                Mode::ALL
+                    .into_iter()
+                    .find(|mode| mode.name() == name)
+                    .ok_or_else(|| format!("{MODE_ENV}={name}: the modes are run and build"))?,
+            ),
+        };
         let settings = Settings {
             root: support::repo_root(),
             suite: non_empty(SUITE_ENV),
+            mode,
             filter: non_empty(FILTER_ENV),
             verbose: env_flag(VERBOSE_ENV),
             update: env_flag(UPDATE_ENV),
@@ -288,7 +404,8 @@ fn run_mode(
     settings: &Settings,
     all_cases: &[TestCase],
     selected: &[&TestCase],
-) -> Result<Tally, String> {
+    reference: Option<&[Outcome]>,
+) -> Result<(Tally, Vec<Outcome>), String> {
     println!(
         "{} suite ({} mode): {} of {} tests in {}{}, gene = {}",
         suite.name,
@@ -302,7 +419,12 @@ fn run_mode(
             .map_or(String::new(), |f| format!(" matching {f:?}")),
         support::gene_binary().display()
     );
-    let outcomes = run_tests(mode, selected);
+    let started = Instant::now();
+    let mut outcomes = run_tests(mode, selected);
+    let elapsed = started.elapsed();
+    if let Some(reference) = reference {
+        check_parity(&mut outcomes, reference);
+    }
     let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
     let mut tally = Tally {
         passed: outcomes.len() - failed,
@@ -323,8 +445,9 @@ fn run_mode(
             .map_err(|e| format!("cannot write {}: {e}", list_path.display()))?;
         println!("wrote {list_name} ({} failing tests)", failing.len());
         print_area_summary(suite, mode, selected, &outcomes);
+        print_timing(suite, mode, elapsed, &outcomes);
         println!();
-        return Ok(tally);
+        return Ok((tally, outcomes));
     }
 
     let known = KnownFailures::load(&list_path)
@@ -355,6 +478,7 @@ fn run_mode(
         );
     }
     print_area_summary(suite, mode, selected, &outcomes);
+    print_timing(suite, mode, elapsed, &outcomes);
     println!(
         "{} suite ({} mode): {} unexpected",
         suite.name,
@@ -363,7 +487,68 @@ fn run_mode(
     );
     println!();
     tally.violations = ratchet.violations;
-    Ok(tally)
+    Ok((tally, outcomes))
+}
+
+/// Tier parity: a test that passed in run mode and passes the suite's comparison in
+/// build mode must also print the same stdout bytes and exit the same way.
+fn check_parity(outcomes: &mut [Outcome], reference: &[Outcome]) {
+    for (outcome, reference) in outcomes.iter_mut().zip(reference) {
+        if outcome.failure.is_some() || reference.failure.is_some() {
+            continue;
+        }
+        if outcome.exit == reference.exit && outcome.stdout == reference.stdout {
+            continue;
+        }
+        let run_text = String::from_utf8_lossy(&reference.stdout);
+        let build_text = String::from_utf8_lossy(&outcome.stdout);
+        let mut details = String::new();
+        if outcome.exit != reference.exit {
+            let _ = writeln!(
+                details,
+                "    exit status: {:?} under gene run, {:?} built",
+                reference.exit, outcome.exit
+            );
+        }
+        if outcome.stdout != reference.stdout {
+            let run_lines: Vec<&str> = run_text.split('\n').collect();
+            let build_lines: Vec<&str> = build_text.split('\n').collect();
+            details.push_str(&short_diff(
+                "stdout (exact bytes, - gene run, + built)",
+                &run_lines,
+                &build_lines,
+                REPORT_LINES,
+            ));
+        }
+        outcome.failure = Some(Failure {
+            reason: "tier parity: the built executable differs from `gene run`".to_string(),
+            details,
+        });
+    }
+}
+
+/// How long a mode took; in build mode also the time per `gene build`.
+fn print_timing(suite: &Suite, mode: Mode, elapsed: Duration, outcomes: &[Outcome]) {
+    let builds: Vec<Duration> = outcomes.iter().filter_map(|o| o.build_time).collect();
+    let mut line = format!(
+        "{} suite ({} mode): {} tests in {:.1} s on {} workers",
+        suite.name,
+        mode.name(),
+        outcomes.len(),
+        elapsed.as_secs_f64(),
+        mode.workers()
+    );
+    if !builds.is_empty() {
+        let total: Duration = builds.iter().sum();
+        let slowest = builds.iter().max().copied().unwrap_or_default();
+        let _ = write!(
+            line,
+            "; gene build {:.2} s on average, {:.2} s at most",
+            total.as_secs_f64() / builds.len() as f64,
+            slowest.as_secs_f64()
+        );
+    }
+    println!("{line}");
 }
 
 fn env_flag(name: &str) -> bool {
@@ -438,9 +623,7 @@ fn read_if_present(path: &Path) -> io::Result<Option<String>> {
 
 /// Runs the tests on a few worker threads; the outcomes come back in input order.
 fn run_tests(mode: Mode, cases: &[&TestCase]) -> Vec<Outcome> {
-    let workers = thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 4);
+    let workers = mode.workers();
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Outcome>>> = cases.iter().map(|_| Mutex::new(None)).collect();
     thread::scope(|scope| {
@@ -448,16 +631,26 @@ fn run_tests(mode: Mode, cases: &[&TestCase]) -> Vec<Outcome> {
             scope.spawn(|| loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(case) = cases.get(index) else { break };
-                let failure = match mode.execute(case) {
-                    Ok(captured) => judge(case, &captured),
-                    Err(reason) => Some(Failure {
-                        reason,
-                        details: String::new(),
-                    }),
+                let outcome = match mode.execute(case) {
+                    Ok(execution) => Outcome {
+                        failure: judge(case, &execution.captured),
+                        exit: execution.captured.termination.code(),
+                        stdout: execution.captured.stdout,
+                        build_time: execution.build_time,
+                    },
+                    Err(reason) => Outcome {
+                        failure: Some(Failure {
+                            reason,
+                            details: String::new(),
+                        }),
+                        exit: None,
+                        stdout: Vec::new(),
+                        build_time: None,
+                    },
                 };
                 *slots[index]
                     .lock()
-                    .expect("no worker panics while holding a slot") = Some(Outcome { failure });
+                    .expect("no worker panics while holding a slot") = Some(outcome);
             });
         }
     });

@@ -9,6 +9,9 @@
 # Debian packages the build needs. Add entries here as the project grows
 # (e.g. lua5.4 for the benchmark peers).
 GENE_APT_PACKAGES=(
+  # the C compiler `gene build` links executables with (and strip, used by
+  # tests/build.rs); linking for aarch64 Linux from x86_64 also needs
+  # gcc-aarch64-linux-gnu, which `gene build --target` asks for when missing
   build-essential
   # the native tier: LLVM 19 (linked dynamically by inkwell) and what
   # llvm-config reports as its system libraries

@@ -1,12 +1,19 @@
 //! `gene`: the command line. One module per subcommand; [`source`] loads
-//! programs and renders their diagnostics.
+//! programs and renders their diagnostics. `gene build` is [`build`] with
+//! its pieces: [`targets`] (supported triples, `gene targets`),
+//! [`runtime_lib`] (finding `libgene_runtime.a`) and [`link`] (the linker
+//! driver).
 
+mod build;
 mod compile;
 mod eval;
+mod link;
 mod parse;
 mod repl;
 mod run;
+mod runtime_lib;
 mod source;
+mod targets;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -35,6 +42,13 @@ enum Command {
     Parse(parse::Args),
     /// Print the bytecode a file compiles to
     Compile(compile::Args),
+    /// Compile a program to a native executable
+    Build(build::Args),
+    /// List the targets `gene build` supports and their runtimes
+    Targets(targets::Args),
+    /// Write the runtime library `gene build` links (for tests)
+    #[command(hide = true)]
+    RuntimeLib(runtime_lib::Args),
 }
 
 /// Gene programs may recurse deeply through built-ins that call back into
@@ -52,6 +66,9 @@ fn main() -> ExitCode {
             Command::Repl => repl::run(),
             Command::Parse(args) => parse::run(args),
             Command::Compile(args) => compile::run(args),
+            Command::Build(args) => build::run(args),
+            Command::Targets(args) => targets::run(args),
+            Command::RuntimeLib(args) => runtime_lib::run(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

@@ -1,0 +1,254 @@
+//! `gene build FILE`: compile a program to a native executable.
+//!
+//! The pipeline (ARCHITECTURE.md): read and compile the program to Protos
+//! (as `gene run` does), serialise them into the bytecode image, lower them
+//! with `gene-llvm` (Protos it cannot lower stay bytecode in the image),
+//! then link the object with `libgene_runtime.a` ([`crate::link`],
+//! [`crate::runtime_lib`]). `--emit obj|llvm-ir|asm` stops after code
+//! generation and writes that instead. Exit status: 1 for a failure (a Gene
+//! compile error, code generation, a missing runtime or linker), 2 for a
+//! usage error (including an unsupported `--target`).
+
+use crate::link;
+use crate::runtime_lib;
+use crate::source::Source;
+use crate::targets::{self, Target};
+use gene_frontend::image;
+use gene_llvm::ProtoStat;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmitKind {
+    /// An object file (not linked)
+    Obj,
+    /// Textual LLVM IR
+    LlvmIr,
+    /// Assembly
+    Asm,
+}
+
+impl EmitKind {
+    fn backend(self) -> gene_llvm::Emit {
+        match self {
+            EmitKind::Obj => gene_llvm::Emit::Object,
+            EmitKind::LlvmIr => gene_llvm::Emit::LlvmIr,
+            EmitKind::Asm => gene_llvm::Emit::Asm,
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            EmitKind::Obj => "o",
+            EmitKind::LlvmIr => "ll",
+            EmitKind::Asm => "s",
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The program to build (`-` for stdin)
+    file: String,
+    /// The output file (default: the program's name without `.gene`, in the
+    /// current directory; with --emit, plus `.o`, `.ll` or `.s`)
+    #[arg(short = 'o', value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Optimisation level, -O0 to -O3
+    #[arg(
+        short = 'O',
+        value_name = "LEVEL",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u8).range(0..=3)
+    )]
+    opt_level: u8,
+    /// Stop after code generation and write this instead of an executable
+    #[arg(long, value_enum, value_name = "KIND")]
+    emit: Option<EmitKind>,
+    /// Print how many Protos were compiled to native code, and why the
+    /// others stay bytecode
+    #[arg(long)]
+    stats: bool,
+    /// The target triple (default: the host; see `gene targets`)
+    #[arg(long, value_name = "TRIPLE")]
+    target: Option<String>,
+    /// Link a fully static executable
+    #[arg(long = "static")]
+    static_link: bool,
+    /// The runtime library to link: a libgene_runtime.a, or a directory
+    /// holding one
+    #[arg(long, value_name = "PATH")]
+    runtime: Option<PathBuf>,
+    /// The command that links (e.g. `zig cc -target aarch64-macos`)
+    #[arg(long, value_name = "CMD")]
+    linker: Option<String>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let target = match &args.target {
+        Some(spelling) => targets::resolve(spelling),
+        None => targets::host(),
+    };
+    let target = match target {
+        Ok(t) => t,
+        Err(message) => return fail(2, &message),
+    };
+    if args.emit.is_none() {
+        if let Err(message) =
+            link::check_supported(target, args.linker.as_deref(), args.static_link)
+        {
+            return fail(1, &message);
+        }
+    }
+    let output = match output_path(&args) {
+        Ok(path) => path,
+        Err(message) => return fail(2, &message),
+    };
+
+    let source = match Source::load(&args.file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let main = match source.compile() {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let image = match image::write_image(main) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return fail(
+                1,
+                &format!("{}: cannot embed the program: {e}", source.name),
+            )
+        }
+    };
+    let protos = image::protos_preorder(main);
+    let options = gene_llvm::Options {
+        opt_level: args.opt_level,
+        target: Some(target.llvm_triple.to_string()),
+        emit: args.emit.map_or(gene_llvm::Emit::Object, EmitKind::backend),
+    };
+    let compiled = match gene_llvm::compile(&protos, &image, &options) {
+        Ok(out) => out,
+        Err(e) => return fail(1, &format!("{}: code generation failed: {e}", source.name)),
+    };
+    if args.stats {
+        print!("{}", render_stats(&compiled.stats));
+    }
+
+    let result = if args.emit.is_some() {
+        fs::write(&output, &compiled.bytes)
+            .map_err(|e| format!("cannot write {}: {e}", output.display()))
+    } else {
+        link_executable(&args, target, &compiled.bytes, &output)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(1, &message),
+    }
+}
+
+/// Writes the object to a scratch directory and links it with the runtime.
+fn link_executable(
+    args: &Args,
+    target: &'static Target,
+    object: &[u8],
+    output: &Path,
+) -> Result<(), String> {
+    let scratch = tempfile::Builder::new()
+        .prefix("gene-build")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let object_path = scratch.path().join("program.o");
+    fs::write(&object_path, object)
+        .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;
+    let runtime = runtime_lib::locate(target, args.runtime.as_deref(), scratch.path())?;
+    link::link(&link::Job {
+        target,
+        object: &object_path,
+        runtime: &runtime,
+        output,
+        static_link: args.static_link,
+        linker: args.linker.as_deref(),
+    })
+}
+
+/// `-o`, or the program's stem in the current directory (plus the
+/// extension of what `--emit` writes).
+fn output_path(args: &Args) -> Result<PathBuf, String> {
+    if let Some(path) = &args.output {
+        return Ok(path.clone());
+    }
+    let stem = if args.file == "-" {
+        "a.out".to_string()
+    } else {
+        Path::new(&args.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("cannot derive an output name from `{}`; use -o", args.file))?
+    };
+    let name = match args.emit {
+        Some(kind) => format!("{stem}.{}", kind.extension()),
+        None => stem,
+    };
+    let path = PathBuf::from(name);
+    let same_as_source = fs::canonicalize(&path)
+        .ok()
+        .zip(fs::canonicalize(&args.file).ok())
+        .is_some_and(|(a, b)| a == b);
+    if same_as_source {
+        return Err(format!(
+            "the default output `{}` is the program itself; name another with -o",
+            path.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// `N of M Protos native (P%)`, then `name (file): reason` per fallback.
+fn render_stats(stats: &[ProtoStat]) -> String {
+    let total = stats.len();
+    let native = stats.iter().filter(|s| s.fallback.is_none()).count();
+    let percent = if total == 0 {
+        100.0
+    } else {
+        native as f64 * 100.0 / total as f64
+    };
+    let mut text = format!("{native} of {total} Protos native ({percent:.1}%)\n");
+    for stat in stats {
+        if let Some(reason) = &stat.fallback {
+            text.push_str(&format!("{} ({}): {reason}\n", stat.name, stat.file));
+        }
+    }
+    text
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_format() {
+        let stat = |name: &str, fallback: Option<&str>| ProtoStat {
+            name: name.into(),
+            file: "a.gene".into(),
+            fallback: fallback.map(Into::into),
+        };
+        let text = render_stats(&[
+            stat("<main>", None),
+            stat("f", Some("uses eval")),
+            stat("g", None),
+        ]);
+        assert_eq!(
+            text,
+            "2 of 3 Protos native (66.7%)\nf (a.gene): uses eval\n"
+        );
+    }
+}
