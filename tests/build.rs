@@ -570,3 +570,45 @@ fn runtime_library_defines_every_runtime_fn() {
     );
     assert!(!gene_llvm::runtime_fns::RUNTIME_FNS.is_empty());
 }
+
+/// Cross-building for aarch64 Linux and running the result under qemu.
+/// `scripts/test` (and so CI) builds gene with the aarch64 runtime
+/// (GENE_RUNTIME_TARGETS) and installs the cross linker and qemu, so there
+/// the test is required; a plain `cargo test` without that runtime skips it.
+#[test]
+fn aarch64_executables_run_under_qemu() {
+    let triple = "aarch64-unknown-linux-gnu";
+    let required = std::env::var("GENE_RUNTIME_TARGETS").is_ok_and(|t| t.contains(triple));
+    let dir = scratch_dir("aarch64");
+    let listed = gene(&dir, &["targets"]).stdout_text();
+    let embedded = listed
+        .lines()
+        .any(|l| l.starts_with(triple) && l.contains("embedded"));
+    if !required && !embedded {
+        eprintln!("skipped: this gene embeds no {triple} runtime (see scripts/test)");
+        return;
+    }
+    assert!(
+        embedded,
+        "GENE_RUNTIME_TARGETS names {triple} but gene does not embed it:\n{listed}"
+    );
+    let exe = build_ok(
+        &dir,
+        &example("fib.gene"),
+        "fib-aarch64",
+        &["--target", triple],
+    );
+    let mut command = Command::new("qemu-aarch64");
+    command
+        .args(["-L", "/usr/aarch64-linux-gnu"])
+        .arg(&exe)
+        .current_dir(&dir);
+    let ran = run_captured(command, None, TIMEOUT)
+        .expect("start qemu-aarch64 (apt-get install qemu-user)");
+    assert_eq!(
+        (ran.termination.code(), ran.stdout_text().trim_end()),
+        (Some(0), "75025"),
+        "{}",
+        describe("qemu-aarch64 fib", &ran)
+    );
+}

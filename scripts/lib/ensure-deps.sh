@@ -19,6 +19,16 @@ GENE_APT_PACKAGES=(
   libpolly-19-dev
   libzstd-dev
   zlib1g-dev
+  # cross-building to aarch64 Linux and running the result
+  gcc-aarch64-linux-gnu
+  libc6-dev-arm64-cross
+  qemu-user
+)
+
+# Targets whose runtime `gene` embeds besides the host's (its build script
+# reads GENE_RUNTIME_TARGETS); each needs its Rust standard library.
+GENE_CROSS_TARGETS=(
+  aarch64-unknown-linux-gnu
 )
 
 # Prints a section header.
@@ -97,11 +107,29 @@ ensure_rust_components() {
   done
 }
 
+# Adds the Rust standard library of every GENE_CROSS_TARGETS entry and
+# exports GENE_RUNTIME_TARGETS so that `gene` embeds their runtimes.
+ensure_cross_targets() {
+  local target installed
+  installed="$(rustup target list --installed 2>/dev/null || true)"
+  for target in "${GENE_CROSS_TARGETS[@]}"; do
+    if grep -qx "$target" <<<"$installed"; then
+      echo "rust target present: $target"
+    else
+      echo "adding rust target: $target"
+      rustup target add "$target"
+    fi
+  done
+  GENE_RUNTIME_TARGETS="$(IFS=,; echo "${GENE_CROSS_TARGETS[*]}")"
+  export GENE_RUNTIME_TARGETS
+}
+
 # Everything a build needs; extra arguments are rust components to ensure as well.
 ensure_deps() {
   section "Dependencies"
   ensure_apt_packages
   ensure_cargo
+  ensure_cross_targets
   if [ $# -gt 0 ]; then
     ensure_rust_components "$@"
   fi
