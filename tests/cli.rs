@@ -16,10 +16,12 @@ use support::{gene_command, run_captured, Captured, Termination};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The subcommands every build of `gene` has.
-const SUBCOMMANDS: [&str; 5] = ["run", "eval", "parse", "compile", "repl"];
+const SUBCOMMANDS: [&str; 7] = [
+    "run", "eval", "parse", "compile", "repl", "build", "targets",
+];
 
 /// Subcommands that need a FILE argument.
-const FILE_SUBCOMMANDS: [&str; 3] = ["run", "parse", "compile"];
+const FILE_SUBCOMMANDS: [&str; 4] = ["run", "parse", "compile", "build"];
 
 /// A fresh, empty directory for one test to run in.
 fn scratch_dir(test_name: &str) -> PathBuf {
