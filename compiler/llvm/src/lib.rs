@@ -21,7 +21,6 @@ use inkwell::targets::{
 };
 use inkwell::values::BasicValue;
 use inkwell::{AddressSpace, OptimizationLevel};
-use std::collections::HashMap;
 
 /// What to produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,16 +120,12 @@ pub fn compile(
     module.set_triple(&machine.get_triple());
     module.set_data_layout(&machine.get_target_data().get_data_layout());
 
-    let index_of: HashMap<*const Proto, u32> = protos
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (*p as *const Proto, i as u32))
-        .collect();
     let debug = lower::DebugInfo::new(&cx, &module, protos.first().map_or("main.gene", |p| p.file));
+    let program = lower::Program::new(&cx, &module, protos, &debug);
+    let results = program.build().map_err(Error)?;
     let mut stats = Vec::with_capacity(protos.len());
     let mut natives = Vec::with_capacity(protos.len());
-    for (i, proto) in protos.iter().enumerate() {
-        let result = lower::lower_proto(&cx, &module, proto, i as u32, &index_of, &debug);
+    for (proto, result) in protos.iter().zip(results) {
         let (native, fallback) = match result {
             Ok(f) => (Some(f), None),
             Err(reason) => (None, Some(reason)),

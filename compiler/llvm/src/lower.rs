@@ -14,7 +14,7 @@
 //! stays bytecode; [`lower_proto`] says why.
 
 use crate::runtime_fns::runtime_fn;
-use gene_core::bytecode::{step_pops, Capture, Instr, Proto, EXCEPTION_SENTINEL};
+use gene_core::bytecode::{step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL};
 use gene_core::Value;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
@@ -136,6 +136,10 @@ fn depths(proto: &Proto) -> R<(Vec<Option<u32>>, u32)> {
 }
 
 struct Lowering<'a, 'ctx> {
+    program: &'a Program<'a, 'ctx>,
+    /// Call sites whose callee (at this stack position) is a `fn` binding
+    /// with a direct body: the callee's Proto index.
+    direct_sites: Vec<Option<u32>>,
     cx: &'ctx Context,
     module: &'a Module<'ctx>,
     b: Builder<'ctx>,
@@ -231,72 +235,293 @@ impl<'ctx> DebugInfo<'ctx> {
     }
 }
 
-/// Lowers `proto` (pre-order `index`); `Err` says why it stays bytecode.
-pub fn lower_proto<'ctx>(
+/// Where a function's parameters come from.
+enum Params<'ctx> {
+    /// The `NativeCode` entry: an argument array, its length and the named
+    /// arguments.
+    Array {
+        args: PointerValue<'ctx>,
+        argc: IntValue<'ctx>,
+        props: IntValue<'ctx>,
+    },
+    /// A direct entry: the positional arguments themselves.
+    Registers(Vec<IntValue<'ctx>>),
+}
+
+/// The native functions of one Proto.
+struct Planned<'ctx> {
+    /// The `NativeCode` entry point (in the table).
+    entry: FunctionValue<'ctx>,
+    /// For plain functions: the body taking its arguments in registers,
+    /// which `entry` and direct call sites call.
+    direct: Option<FunctionValue<'ctx>>,
+    depth: Vec<Option<u32>>,
+    max_depth: u32,
+}
+
+/// The whole program's lowering: which Protos become native, their
+/// functions (declared before any body is built, so call sites can call
+/// them directly), and the globals that remember each `fn`'s latest closure.
+pub struct Program<'a, 'ctx> {
     cx: &'ctx Context,
-    module: &Module<'ctx>,
-    proto: &'static Proto,
-    index: u32,
-    index_of: &HashMap<*const Proto, u32>,
-    debug: &DebugInfo<'ctx>,
-) -> R<FunctionValue<'ctx>> {
-    if let Some(why) = unsupported(proto) {
-        return Err(why);
-    }
-    let (depth, max_depth) = depths(proto)?;
-    let i64t = cx.i64_type();
-    let ptr = cx.ptr_type(AddressSpace::default());
-    let fn_type = i64t.fn_type(
-        &[
-            i64t.into(),
-            i64t.into(),
-            ptr.into(),
-            cx.i32_type().into(),
-            i64t.into(),
-        ],
-        false,
-    );
-    let name = format!("gene_proto_{index}_{}", sanitize(proto.name.name()));
-    let f = module.add_function(&name, fn_type, Some(Linkage::Internal));
-    let first_line = proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1);
-    let subprogram = debug.subprogram(proto.name.name(), &name, first_line);
-    f.set_subprogram(subprogram);
-    let scope = subprogram.as_debug_info_scope();
-    match build_function(
-        cx,
-        module,
-        f,
-        proto,
-        index,
-        index_of,
-        &depth,
-        max_depth,
-        (debug, scope),
-    ) {
-        Ok(()) if f.verify(false) => Ok(f),
-        failed => {
-            // Safety: nothing refers to the function yet.
-            unsafe { f.delete() };
-            Err(failed
-                .err()
-                .unwrap_or_else(|| "internal lowering error (invalid function)".into()))
+    module: &'a Module<'ctx>,
+    protos: &'a [&'static Proto],
+    debug: &'a DebugInfo<'ctx>,
+    index_of: HashMap<*const Proto, u32>,
+    plans: Vec<Result<Planned<'ctx>, String>>,
+    /// `(fn name ...)` bindings made in exactly one place: name → Proto.
+    defs: HashMap<gene_core::Symbol, u32>,
+    /// Per defined Proto: the last closure its `fn` form bound.
+    def_globals: HashMap<u32, inkwell::values::GlobalValue<'ctx>>,
+}
+
+impl<'a, 'ctx> Program<'a, 'ctx> {
+    pub fn new(
+        cx: &'ctx Context,
+        module: &'a Module<'ctx>,
+        protos: &'a [&'static Proto],
+        debug: &'a DebugInfo<'ctx>,
+    ) -> Program<'a, 'ctx> {
+        let index_of: HashMap<*const Proto, u32> = protos
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p as *const Proto, i as u32))
+            .collect();
+        let i64t = cx.i64_type();
+        let ptr = cx.ptr_type(AddressSpace::default());
+        let entry_type = i64t.fn_type(
+            &[
+                i64t.into(),
+                i64t.into(),
+                ptr.into(),
+                cx.i32_type().into(),
+                i64t.into(),
+            ],
+            false,
+        );
+        let plans = protos
+            .iter()
+            .enumerate()
+            .map(|(i, proto)| {
+                if let Some(why) = unsupported(proto) {
+                    return Err(why);
+                }
+                let (depth, max_depth) = depths(proto)?;
+                let name = format!("gene_proto_{i}_{}", sanitize(proto.name.name()));
+                let entry = module.add_function(&name, entry_type, Some(Linkage::Internal));
+                let direct = direct_arity(proto).map(|k| {
+                    let params: Vec<_> = (0..k + 2).map(|_| i64t.into()).collect();
+                    module.add_function(
+                        &format!("{name}_direct"),
+                        i64t.fn_type(&params, false),
+                        Some(Linkage::Internal),
+                    )
+                });
+                Ok(Planned {
+                    entry,
+                    direct,
+                    depth,
+                    max_depth,
+                })
+            })
+            .collect::<Vec<_>>();
+        let mut bound: HashMap<gene_core::Symbol, Vec<u32>> = HashMap::new();
+        for proto in protos {
+            for pair in proto.code.windows(2) {
+                if let [Instr::Closure(k), Instr::DefineMember(name)] = pair {
+                    if let Some(nested) = proto.protos.get(*k as usize) {
+                        if let Some(&t) = index_of.get(&(*nested as *const Proto)) {
+                            bound.entry(*name).or_default().push(t);
+                        }
+                    }
+                }
+            }
         }
+        let defs: HashMap<_, _> = bound
+            .into_iter()
+            .filter(|(_, ts)| ts.len() == 1)
+            .map(|(name, ts)| (name, ts[0]))
+            .filter(|(_, t)| matches!(plans.get(*t as usize), Some(Ok(p)) if p.direct.is_some()))
+            .collect();
+        let def_globals = defs
+            .values()
+            .map(|&t| {
+                let g = module.add_global(i64t, None, &format!("gene_def_{t}"));
+                g.set_initializer(&i64t.const_zero());
+                g.set_linkage(Linkage::Private);
+                (t, g)
+            })
+            .collect();
+        Program {
+            cx,
+            module,
+            protos,
+            debug,
+            index_of,
+            plans,
+            defs,
+            def_globals,
+        }
+    }
+
+    /// Builds every native function; returns, per Proto, its table entry or
+    /// why it stays bytecode.
+    pub fn build(&self) -> Result<Vec<Result<FunctionValue<'ctx>, String>>, String> {
+        let mut out = Vec::with_capacity(self.protos.len());
+        for (i, plan) in self.plans.iter().enumerate() {
+            match plan {
+                Err(why) => out.push(Err(why.clone())),
+                Ok(plan) => {
+                    self.build_proto(i as u32, plan).map_err(|e| {
+                        format!("internal error lowering {}: {e}", self.protos[i].name)
+                    })?;
+                    out.push(Ok(plan.entry));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn build_proto(&self, index: u32, plan: &Planned<'ctx>) -> R<()> {
+        let proto = self.protos[index as usize];
+        let body = plan.direct.unwrap_or(plan.entry);
+        let first_line = proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1);
+        let name = body.get_name().to_string_lossy().into_owned();
+        let subprogram = self.debug.subprogram(proto.name.name(), &name, first_line);
+        body.set_subprogram(subprogram);
+        let scope = subprogram.as_debug_info_scope();
+        let params = match plan.direct {
+            Some(direct) => {
+                self.build_entry_wrapper(plan.entry, direct, direct_arity(proto).unwrap_or(0))?;
+                Params::Registers(
+                    direct
+                        .get_param_iter()
+                        .skip(2)
+                        .map(|p| p.into_int_value())
+                        .collect(),
+                )
+            }
+            None => {
+                let param = |i: u32| {
+                    plan.entry
+                        .get_nth_param(i)
+                        .ok_or_else(|| "missing parameter".to_string())
+                };
+                Params::Array {
+                    args: param(2)?.into_pointer_value(),
+                    argc: param(3)?.into_int_value(),
+                    props: param(4)?.into_int_value(),
+                }
+            }
+        };
+        build_function(
+            self,
+            body,
+            proto,
+            index,
+            params,
+            &plan.depth,
+            plan.max_depth,
+            scope,
+        )?;
+        for f in [Some(plan.entry), plan.direct].into_iter().flatten() {
+            if !f.verify(false) {
+                return Err(format!(
+                    "invalid function {}",
+                    f.get_name().to_string_lossy()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `NativeCode` entry of a function with a direct body: takes its
+    /// arguments from the array (nil for missing ones) and calls the body.
+    fn build_entry_wrapper(
+        &self,
+        entry: FunctionValue<'ctx>,
+        direct: FunctionValue<'ctx>,
+        k: u32,
+    ) -> R<()> {
+        let cx = self.cx;
+        let i64t = cx.i64_type();
+        let b = cx.create_builder();
+        let block = cx.append_basic_block(entry, "entry");
+        b.position_at_end(block);
+        let param = |i: u32| {
+            entry
+                .get_nth_param(i)
+                .ok_or_else(|| "missing parameter".to_string())
+        };
+        let args = param(2)?.into_pointer_value();
+        let argc = param(3)?.into_int_value();
+        let nil = i64t.const_int(Value::NIL.bits(), false);
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![
+            param(0)?.into_int_value().into(),
+            param(1)?.into_int_value().into(),
+        ];
+        for i in 0..k {
+            let present = b
+                .build_int_compare(
+                    IntPredicate::UGT,
+                    argc,
+                    cx.i32_type().const_int(i as u64, false),
+                    "present",
+                )
+                .map_err(b_err)?;
+            let at = unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
+                .map_err(b_err)?;
+            let load_block = cx.append_basic_block(entry, "arg_load");
+            let join = cx.append_basic_block(entry, "arg_join");
+            let here = b.get_insert_block().ok_or("no block")?;
+            b.build_conditional_branch(present, load_block, join)
+                .map_err(b_err)?;
+            b.position_at_end(load_block);
+            let v = b
+                .build_load(i64t, at, "argv")
+                .map_err(b_err)?
+                .into_int_value();
+            b.build_unconditional_branch(join).map_err(b_err)?;
+            b.position_at_end(join);
+            let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
+            phi.add_incoming(&[(&v, load_block), (&nil, here)]);
+            call_args.push(phi.as_basic_value().into_int_value().into());
+        }
+        let r = b
+            .build_call(direct, &call_args, "result")
+            .map_err(b_err)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("a direct body returns a value")?;
+        b.build_return(Some(&r)).map_err(b_err)?;
+        Ok(())
+    }
+}
+
+/// The arity of a Proto whose body can take its arguments in registers:
+/// plain functions with plain positional parameters (blocks take `self`
+/// from their closure and async functions are wrapped by the runtime, so
+/// they keep the array entry only).
+fn direct_arity(proto: &Proto) -> Option<u32> {
+    match proto.kind {
+        ProtoKind::Function if !proto.is_async && !proto.uses_args => proto.fast_arity,
+        _ => None,
     }
 }
 
 /// Emits the body of `f` for `proto`.
 #[allow(clippy::too_many_arguments)]
 fn build_function<'ctx>(
-    cx: &'ctx Context,
-    module: &Module<'ctx>,
+    program: &Program<'_, 'ctx>,
     f: FunctionValue<'ctx>,
     proto: &'static Proto,
     index: u32,
-    index_of: &HashMap<*const Proto, u32>,
+    params: Params<'ctx>,
     depth: &[Option<u32>],
     max_depth: u32,
-    (debug, scope): (&DebugInfo<'ctx>, DIScope<'ctx>),
+    scope: DIScope<'ctx>,
 ) -> R<()> {
+    let (cx, module, debug) = (program.cx, program.module, program.debug);
     let i64t = cx.i64_type();
     let entry = cx.append_basic_block(f, "entry");
     let b = cx.create_builder();
@@ -314,9 +539,6 @@ fn build_function<'ctx>(
     };
     let closure = param(0)?.into_int_value();
     let self_val = param(1)?.into_int_value();
-    let args = param(2)?.into_pointer_value();
-    let argc = param(3)?.into_int_value();
-    let props = param(4)?.into_int_value();
 
     let alloca = |name: String| b.build_alloca(i64t, &name).map_err(b_err);
     let slots = (0..proto.n_slots)
@@ -340,9 +562,15 @@ fn build_function<'ctx>(
     for s in &slots {
         b.build_store(*s, nil).map_err(b_err)?;
     }
-    match proto.fast_arity {
+    match (&params, proto.fast_arity) {
+        (Params::Registers(values), _) => {
+            for (slot, v) in slots.iter().zip(values) {
+                b.build_store(*slot, *v).map_err(b_err)?;
+            }
+        }
         // Plain positional parameters: the arguments present, nil for the others.
-        Some(arity) => {
+        (Params::Array { args, argc, .. }, Some(arity)) => {
+            let (args, argc) = (*args, *argc);
             for i in 0..arity.min(proto.n_slots) {
                 let present = b
                     .build_int_compare(
@@ -375,7 +603,8 @@ fn build_function<'ctx>(
         }
         // Defaults, rest, named parameters, destructuring: the runtime's
         // binder fills the slots (the default code then runs natively).
-        None => {
+        (Params::Array { args, argc, props }, None) => {
+            let (args, argc, props) = (*args, *argc, *props);
             for i in 0..proto.n_slots {
                 let at = unsafe {
                     b.build_gep(i64t, spill, &[i64t.const_int(i as u64, false)], "spill_at")
@@ -428,7 +657,8 @@ fn build_function<'ctx>(
     }
     // `$args`: the whole call, kept when the body reads it.
     let args_value = b.build_alloca(i64t, "args_value").map_err(b_err)?;
-    let kept = if proto.uses_args {
+    let kept = if let (true, Params::Array { args, argc, props }) = (proto.uses_args, &params) {
+        let (args, argc, props) = (*args, *argc, *props);
         b.build_call(
             runtime_fn(cx, module, "gene_make_args"),
             &[args.into(), argc.into(), props.into()],
@@ -486,6 +716,8 @@ fn build_function<'ctx>(
     b.build_unconditional_branch(first).map_err(b_err)?;
 
     let mut l = Lowering {
+        program,
+        direct_sites: vec![None; max_depth as usize + 2],
         cx,
         module,
         b,
@@ -512,7 +744,7 @@ fn build_function<'ctx>(
         if line > 0 {
             l.b.set_current_debug_location(at_line(line));
         }
-        l.lower_instr(pc, d, index_of)?;
+        l.lower_instr(pc, d)?;
     }
     Ok(())
 }
@@ -827,7 +1059,8 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(phi.as_basic_value().into_int_value())
     }
 
-    fn lower_instr(&mut self, pc: usize, d: u32, index_of: &HashMap<*const Proto, u32>) -> R<()> {
+    fn lower_instr(&mut self, pc: usize, d: u32) -> R<()> {
+        let index_of = &self.program.index_of;
         use Instr::*;
         let instr = self.proto.code[pc];
         let next = pc + 1;
@@ -994,7 +1227,26 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 return Ok(());
             }
             JumpIfMacro(t) => {
-                let m = self.is_macro_cached(top(self)?, pc)?;
+                let callee = top(self)?;
+                let check_block = self.cx.append_basic_block(self.f, "macro_check");
+                match self.direct_target(pc) {
+                    Some((target, global)) => {
+                        // The callee is the function its `fn` bound: not a
+                        // macro, and the call below can go straight to it.
+                        self.direct_sites[(d - 1) as usize] = Some(target);
+                        let same = self.is_bound_closure(callee, global)?;
+                        self.b
+                            .build_conditional_branch(same, self.block(next)?, check_block)
+                            .map_err(b_err)?;
+                    }
+                    None => {
+                        self.b
+                            .build_unconditional_branch(check_block)
+                            .map_err(b_err)?;
+                    }
+                }
+                self.b.position_at_end(check_block);
+                let m = self.is_macro_cached(callee, pc)?;
                 let c = self
                     .b
                     .build_int_compare(IntPredicate::NE, m, self.i64c(0), "is_macro")
@@ -1009,8 +1261,17 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 if matches!(instr, TailCall(_)) {
                     return self.lower_tail_call(callee, n, d, pc);
                 }
-                self.stack_to_tmp(d - n, n)?;
-                let r = self.call_cached(callee, n, pc)?;
+                let site = self
+                    .direct_sites
+                    .get_mut((d - n - 1) as usize)
+                    .and_then(Option::take);
+                let r = match site {
+                    Some(target) => self.call_direct(callee, target, n, d, pc)?,
+                    None => {
+                        self.stack_to_tmp(d - n, n)?;
+                        self.call_cached(callee, n, pc)?
+                    }
+                };
                 self.store(self.stk(d - n - 1)?, r)?;
             }
             CallMacro(n) => {
@@ -1158,28 +1419,74 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                     .map_err(b_err)?;
                 return Ok(());
             }
-            other => {
-                let Some(pops) = step_pops(self.proto, &other) else {
-                    return Err(format!("instruction {other:?} is not lowered"));
-                };
-                self.stack_to_tmp(d - pops, pops)?;
-                let st = self.call(
-                    "gene_step",
-                    &[
-                        self.i32c(self.index).into(),
-                        self.i32c(pc as u32).into(),
-                        self.closure.into(),
-                        self.self_val.into(),
-                        self.tmp.into(),
-                        self.i32c(pops).into(),
-                    ],
-                )?;
-                self.check(st, pc)?;
-                let v = self.load(self.tmp_at(0)?)?;
-                self.store(self.stk(d - pops)?, v)?;
+            DefineMember(_) => {
+                self.lower_step(pc, d, instr)?;
+                // `(fn name ...)`: remember the closure for direct calls.
+                if let (Some(Closure(k)), true) =
+                    (pc.checked_sub(1).map(|p| self.proto.code[p]), d > 0)
+                {
+                    let nested = self
+                        .proto
+                        .protos
+                        .get(k as usize)
+                        .map(|p| *p as *const Proto);
+                    let global = nested
+                        .and_then(|p| index_of.get(&p))
+                        .and_then(|t| self.program.def_globals.get(t));
+                    if let Some(global) = global {
+                        let v = top(self)?;
+                        self.store(global.as_pointer_value(), v)?;
+                    }
+                }
             }
+            other => self.lower_step(pc, d, other)?,
         }
         self.br(next)
+    }
+
+    /// A step instruction (`step_pops`): its operands go to the runtime's
+    /// shared implementation.
+    fn lower_step(&mut self, pc: usize, d: u32, instr: Instr) -> R<()> {
+        let Some(pops) = step_pops(self.proto, &instr) else {
+            return Err(format!("instruction {instr:?} is not lowered"));
+        };
+        self.stack_to_tmp(d - pops, pops)?;
+        let st = self.call(
+            "gene_step",
+            &[
+                self.i32c(self.index).into(),
+                self.i32c(pc as u32).into(),
+                self.closure.into(),
+                self.self_val.into(),
+                self.tmp.into(),
+                self.i32c(pops).into(),
+            ],
+        )?;
+        self.check(st, pc)?;
+        let v = self.load(self.tmp_at(0)?)?;
+        self.store(self.stk(d - pops)?, v)
+    }
+
+    /// The `fn` binding a call site's callee was loaded from, when its Proto
+    /// has a direct body: the Proto index and its latest-closure global.
+    fn direct_target(&self, pc: usize) -> Option<(u32, inkwell::values::GlobalValue<'ctx>)> {
+        let Instr::LoadName { name, .. } = self.proto.code.get(pc.checked_sub(1)?)? else {
+            return None;
+        };
+        let t = *self.program.defs.get(name)?;
+        Some((t, *self.program.def_globals.get(&t)?))
+    }
+
+    /// Whether `callee` is the closure last bound by the `fn` of Proto `t`.
+    fn is_bound_closure(
+        &self,
+        callee: IntValue<'ctx>,
+        global: inkwell::values::GlobalValue<'ctx>,
+    ) -> R<IntValue<'ctx>> {
+        let bound = self.load(global.as_pointer_value())?;
+        self.b
+            .build_int_compare(IntPredicate::EQ, callee, bound, "bound_fn")
+            .map_err(b_err)
     }
 
     /// A self tail call rebinds the parameters and jumps to the start;
@@ -1319,6 +1626,70 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .build_phi(self.cx.i64_type(), "is_macro")
             .map_err(b_err)?;
         phi.add_incoming(&[(&cached, hit_block), (&found, miss_block)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// A call to the function a `fn` of Proto `target` bound: when the
+    /// callee is still that closure, its direct body is called with the
+    /// arguments in registers; otherwise the ordinary call path runs.
+    fn call_direct(
+        &mut self,
+        callee: IntValue<'ctx>,
+        target: u32,
+        n: u32,
+        d: u32,
+        pc: usize,
+    ) -> R<IntValue<'ctx>> {
+        let (Some(Ok(plan)), Some(global)) = (
+            self.program.plans.get(target as usize),
+            self.program.def_globals.get(&target),
+        ) else {
+            return Err("direct call to a Proto without a direct body".into());
+        };
+        let Some(body) = plan.direct else {
+            return Err("direct call to a Proto without a direct body".into());
+        };
+        let arity = body.count_params().saturating_sub(2);
+        let same = self.is_bound_closure(callee, *global)?;
+        let direct = self.cx.append_basic_block(self.f, "direct_call");
+        let other = self.cx.append_basic_block(self.f, "other_call");
+        let done = self.cx.append_basic_block(self.f, "call_joined");
+        self.b
+            .build_conditional_branch(same, direct, other)
+            .map_err(b_err)?;
+        self.b.position_at_end(direct);
+        let mut args: Vec<BasicMetadataValueEnum> =
+            vec![callee.into(), self.value(Value::NIL).into()];
+        for i in 0..arity {
+            let v = if i < n {
+                self.load(self.stk(d - n + i)?)?
+            } else {
+                self.value(Value::NIL)
+            };
+            args.push(v.into());
+        }
+        let r1 = self
+            .b
+            .build_call(body, &args, "direct")
+            .map_err(b_err)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("a direct body returns a value")?
+            .into_int_value();
+        self.check(r1, pc)?;
+        let direct_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(other);
+        self.stack_to_tmp(d - n, n)?;
+        let r2 = self.call_cached(callee, n, pc)?;
+        let other_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(done);
+        let phi = self
+            .b
+            .build_phi(self.cx.i64_type(), "call")
+            .map_err(b_err)?;
+        phi.add_incoming(&[(&r1, direct_end), (&r2, other_end)]);
         Ok(phi.as_basic_value().into_int_value())
     }
 
