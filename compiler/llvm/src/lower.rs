@@ -444,7 +444,6 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
         k: u32,
     ) -> R<()> {
         let cx = self.cx;
-        let i64t = cx.i64_type();
         let b = cx.create_builder();
         let block = cx.append_basic_block(entry, "entry");
         b.position_at_end(block);
@@ -455,37 +454,12 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
         };
         let args = param(2)?.into_pointer_value();
         let argc = param(3)?.into_int_value();
-        let nil = i64t.const_int(Value::NIL.bits(), false);
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![
             param(0)?.into_int_value().into(),
             param(1)?.into_int_value().into(),
         ];
         for i in 0..k {
-            let present = b
-                .build_int_compare(
-                    IntPredicate::UGT,
-                    argc,
-                    cx.i32_type().const_int(i as u64, false),
-                    "present",
-                )
-                .map_err(b_err)?;
-            let at = unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
-                .map_err(b_err)?;
-            let load_block = cx.append_basic_block(entry, "arg_load");
-            let join = cx.append_basic_block(entry, "arg_join");
-            let here = b.get_insert_block().ok_or("no block")?;
-            b.build_conditional_branch(present, load_block, join)
-                .map_err(b_err)?;
-            b.position_at_end(load_block);
-            let v = b
-                .build_load(i64t, at, "argv")
-                .map_err(b_err)?
-                .into_int_value();
-            b.build_unconditional_branch(join).map_err(b_err)?;
-            b.position_at_end(join);
-            let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
-            phi.add_incoming(&[(&v, load_block), (&nil, here)]);
-            call_args.push(phi.as_basic_value().into_int_value().into());
+            call_args.push(load_arg(cx, &b, entry, args, argc, i)?.into());
         }
         let r = b
             .build_call(direct, &call_args, "result")
@@ -496,6 +470,44 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
         b.build_return(Some(&r)).map_err(b_err)?;
         Ok(())
     }
+}
+
+/// Argument `i` of an argument array of length `argc`, nil when missing.
+fn load_arg<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    f: FunctionValue<'ctx>,
+    args: PointerValue<'ctx>,
+    argc: IntValue<'ctx>,
+    i: u32,
+) -> R<IntValue<'ctx>> {
+    let i64t = cx.i64_type();
+    let nil = i64t.const_int(Value::NIL.bits(), false);
+    let present = b
+        .build_int_compare(
+            IntPredicate::UGT,
+            argc,
+            cx.i32_type().const_int(i as u64, false),
+            "present",
+        )
+        .map_err(b_err)?;
+    let at = unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
+        .map_err(b_err)?;
+    let load_block = cx.append_basic_block(f, "arg_load");
+    let join = cx.append_basic_block(f, "arg_join");
+    let here = b.get_insert_block().ok_or("no block")?;
+    b.build_conditional_branch(present, load_block, join)
+        .map_err(b_err)?;
+    b.position_at_end(load_block);
+    let v = b
+        .build_load(i64t, at, "argv")
+        .map_err(b_err)?
+        .into_int_value();
+    b.build_unconditional_branch(join).map_err(b_err)?;
+    b.position_at_end(join);
+    let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
+    phi.add_incoming(&[(&v, load_block), (&nil, here)]);
+    Ok(phi.as_basic_value().into_int_value())
 }
 
 /// The arity of a Proto whose body can take its arguments in registers:
@@ -572,33 +584,8 @@ fn build_function<'ctx>(
         (Params::Array { args, argc, .. }, Some(arity)) => {
             let (args, argc) = (*args, *argc);
             for i in 0..arity.min(proto.n_slots) {
-                let present = b
-                    .build_int_compare(
-                        IntPredicate::UGT,
-                        argc,
-                        cx.i32_type().const_int(i as u64, false),
-                        "present",
-                    )
-                    .map_err(b_err)?;
-                let at =
-                    unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
-                        .map_err(b_err)?;
-                let load_block = cx.append_basic_block(f, "arg_load");
-                let join = cx.append_basic_block(f, "arg_join");
-                let here = b.get_insert_block().ok_or("no block")?;
-                b.build_conditional_branch(present, load_block, join)
-                    .map_err(b_err)?;
-                b.position_at_end(load_block);
-                let v = b
-                    .build_load(i64t, at, "argv")
-                    .map_err(b_err)?
-                    .into_int_value();
-                b.build_unconditional_branch(join).map_err(b_err)?;
-                b.position_at_end(join);
-                let phi = b.build_phi(i64t, "arg").map_err(b_err)?;
-                phi.add_incoming(&[(&v, load_block), (&nil, here)]);
-                b.build_store(slots[i as usize], phi.as_basic_value().into_int_value())
-                    .map_err(b_err)?;
+                let v = load_arg(cx, &b, f, args, argc, i)?;
+                b.build_store(slots[i as usize], v).map_err(b_err)?;
             }
         }
         // Defaults, rest, named parameters, destructuring: the runtime's
@@ -937,6 +924,12 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .map_err(b_err)
     }
 
+    fn both_ints(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let ia = self.is_int(a)?;
+        let ib = self.is_int(b)?;
+        self.b.build_and(ia, ib, "both_int").map_err(b_err)
+    }
+
     fn int_of(&self, v: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         let up = self
             .b
@@ -966,11 +959,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        let both = {
-            let ia = self.is_int(a)?;
-            let ib = self.is_int(b)?;
-            self.b.build_and(ia, ib, "both_int").map_err(b_err)?
-        };
+        let both = self.both_ints(a, b)?;
         let fast = self.cx.append_basic_block(self.f, "int_fast");
         let boxed = self.cx.append_basic_block(self.f, "int_box");
         let slow = self.cx.append_basic_block(self.f, "arith_slow");
@@ -1026,11 +1015,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        let both = {
-            let ia = self.is_int(a)?;
-            let ib = self.is_int(b)?;
-            self.b.build_and(ia, ib, "both_int").map_err(b_err)?
-        };
+        let both = self.both_ints(a, b)?;
         let fast = self.cx.append_basic_block(self.f, "cmp_fast");
         let slow = self.cx.append_basic_block(self.f, "cmp_slow");
         let merge = self.cx.append_basic_block(self.f, "cmp_done");
@@ -1523,32 +1508,55 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(())
     }
 
-    /// A private mutable global of `n` zeroed i64s: an inline cache.
-    fn cache_global(&self, name: &str, n: u32) -> inkwell::values::GlobalValue<'ctx> {
-        let ty = self.cx.i64_type().array_type(n);
+    /// A two-word inline cache at this site: when its first word equals
+    /// `key`, the second is the answer; otherwise `miss` computes it and
+    /// both words are stored. Returns the answer.
+    fn cached(
+        &mut self,
+        name: &str,
+        key: IntValue<'ctx>,
+        miss: impl FnOnce(&mut Self) -> R<IntValue<'ctx>>,
+    ) -> R<IntValue<'ctx>> {
+        let i64t = self.cx.i64_type();
+        let ty = i64t.array_type(2);
         let g = self.module.add_global(ty, None, name);
         g.set_initializer(&ty.const_zero());
         g.set_linkage(Linkage::Private);
-        g
+        let word = |l: &Self, i: u64| -> R<PointerValue<'ctx>> {
+            unsafe {
+                l.b.build_gep(ty, g.as_pointer_value(), &[l.i64c(0), l.i64c(i)], "ic_word")
+            }
+            .map_err(b_err)
+        };
+        let cached_key = self.load(word(self, 0)?)?;
+        let hit = self
+            .b
+            .build_int_compare(IntPredicate::EQ, key, cached_key, "ic_hit")
+            .map_err(b_err)?;
+        let hit_block = self.cx.append_basic_block(self.f, "ic_hit");
+        let miss_block = self.cx.append_basic_block(self.f, "ic_miss");
+        let done = self.cx.append_basic_block(self.f, "ic_done");
+        self.b
+            .build_conditional_branch(hit, hit_block, miss_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(hit_block);
+        let cached = self.load(word(self, 1)?)?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(miss_block);
+        let found = miss(self)?;
+        self.store(word(self, 0)?, key)?;
+        self.store(word(self, 1)?, found)?;
+        let miss_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(done);
+        let phi = self.b.build_phi(i64t, "ic").map_err(b_err)?;
+        phi.add_incoming(&[(&cached, hit_block), (&found, miss_end)]);
+        Ok(phi.as_basic_value().into_int_value())
     }
 
-    fn cache_slot(&self, g: inkwell::values::GlobalValue<'ctx>, i: u64) -> R<PointerValue<'ctx>> {
-        let ty = self.cx.i64_type().array_type(2);
-        unsafe {
-            self.b.build_gep(
-                ty,
-                g.as_pointer_value(),
-                &[self.i64c(0), self.i64c(i)],
-                "ic_slot",
-            )
-        }
-        .map_err(b_err)
-    }
-
-    /// `LoadName` with an inline cache valid while the runtime's namespace
-    /// epoch is unchanged (a Proto always runs in one namespace).
+    /// `LoadName` cached while the runtime's namespace epoch is unchanged
+    /// (a Proto always runs in one namespace).
     fn load_name_cached(&mut self, pc: usize) -> R<IntValue<'ctx>> {
-        let ic = self.cache_global(&format!("gene_name_ic_{}_{pc}", self.index), 2);
         let epoch_global = self
             .module
             .get_global("gene_name_epoch")
@@ -1560,73 +1568,26 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 g
             });
         let epoch = self.load(epoch_global.as_pointer_value())?;
-        let cached_epoch = self.load(self.cache_slot(ic, 0)?)?;
-        let hit = self
-            .b
-            .build_int_compare(IntPredicate::EQ, epoch, cached_epoch, "ic_hit")
-            .map_err(b_err)?;
-        let hit_block = self.cx.append_basic_block(self.f, "name_hit");
-        let miss_block = self.cx.append_basic_block(self.f, "name_miss");
-        let done = self.cx.append_basic_block(self.f, "name_done");
-        self.b
-            .build_conditional_branch(hit, hit_block, miss_block)
-            .map_err(b_err)?;
-        self.b.position_at_end(hit_block);
-        let cached = self.load(self.cache_slot(ic, 1)?)?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(miss_block);
-        let v = self.call(
-            "gene_load_name",
-            &[
-                self.closure.into(),
-                self.i32c(self.index).into(),
-                self.i32c(pc as u32).into(),
-            ],
-        )?;
-        self.check(v, pc)?;
-        self.store(self.cache_slot(ic, 0)?, epoch)?;
-        self.store(self.cache_slot(ic, 1)?, v)?;
-        let miss_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(done);
-        let phi = self
-            .b
-            .build_phi(self.cx.i64_type(), "name")
-            .map_err(b_err)?;
-        phi.add_incoming(&[(&cached, hit_block), (&v, miss_end)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.cached(&format!("gene_name_ic_{}_{pc}", self.index), epoch, |l| {
+            let v = l.call(
+                "gene_load_name",
+                &[
+                    l.closure.into(),
+                    l.i32c(l.index).into(),
+                    l.i32c(pc as u32).into(),
+                ],
+            )?;
+            l.check(v, pc)?;
+            Ok(v)
+        })
     }
 
-    /// Whether `callee` is a macro, cached per site by callee identity
-    /// (a value's kind never changes).
+    /// Whether `callee` is a macro, cached by callee identity (a value's
+    /// kind never changes).
     fn is_macro_cached(&mut self, callee: IntValue<'ctx>, pc: usize) -> R<IntValue<'ctx>> {
-        let ic = self.cache_global(&format!("gene_macro_ic_{}_{pc}", self.index), 2);
-        let cached_callee = self.load(self.cache_slot(ic, 0)?)?;
-        let hit = self
-            .b
-            .build_int_compare(IntPredicate::EQ, callee, cached_callee, "same_callee")
-            .map_err(b_err)?;
-        let hit_block = self.cx.append_basic_block(self.f, "macro_hit");
-        let miss_block = self.cx.append_basic_block(self.f, "macro_miss");
-        let done = self.cx.append_basic_block(self.f, "macro_done");
-        self.b
-            .build_conditional_branch(hit, hit_block, miss_block)
-            .map_err(b_err)?;
-        self.b.position_at_end(hit_block);
-        let cached = self.load(self.cache_slot(ic, 1)?)?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(miss_block);
-        let found = self.call("gene_is_macro", &[callee.into()])?;
-        self.store(self.cache_slot(ic, 0)?, callee)?;
-        self.store(self.cache_slot(ic, 1)?, found)?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(done);
-        let phi = self
-            .b
-            .build_phi(self.cx.i64_type(), "is_macro")
-            .map_err(b_err)?;
-        phi.add_incoming(&[(&cached, hit_block), (&found, miss_block)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.cached(&format!("gene_macro_ic_{}_{pc}", self.index), callee, |l| {
+            l.call("gene_is_macro", &[callee.into()])
+        })
     }
 
     /// A call to the function a `fn` of Proto `target` bound: when the
@@ -1699,44 +1660,22 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     fn call_cached(&mut self, callee: IntValue<'ctx>, n: u32, pc: usize) -> R<IntValue<'ctx>> {
         let i64t = self.cx.i64_type();
         let ptr = self.cx.ptr_type(AddressSpace::default());
-        let ic = self.cache_global(&format!("gene_call_ic_{}_{pc}", self.index), 2);
-        let cached_callee = self.load(self.cache_slot(ic, 0)?)?;
-        let hit = self
+        let code_bits = self.cached(&format!("gene_call_ic_{}_{pc}", self.index), callee, |l| {
+            let target = runtime_fn(l.cx, l.module, "gene_native_target");
+            let found =
+                l.b.build_call(target, &[callee.into()], "target")
+                    .map_err(b_err)?
+                    .try_as_basic_value()
+                    .basic()
+                    .ok_or("gene_native_target returns a value")?
+                    .into_pointer_value();
+            l.b.build_ptr_to_int(found, i64t, "code_bits")
+                .map_err(b_err)
+        })?;
+        let code = self
             .b
-            .build_int_compare(IntPredicate::EQ, callee, cached_callee, "same_callee")
+            .build_int_to_ptr(code_bits, ptr, "code")
             .map_err(b_err)?;
-        let hit_block = self.cx.append_basic_block(self.f, "call_hit");
-        let miss_block = self.cx.append_basic_block(self.f, "call_miss");
-        let pick = self.cx.append_basic_block(self.f, "call_pick");
-        self.b
-            .build_conditional_branch(hit, hit_block, miss_block)
-            .map_err(b_err)?;
-        self.b.position_at_end(hit_block);
-        let cached_code = self
-            .b
-            .build_load(ptr, self.cache_slot(ic, 1)?, "cached_code")
-            .map_err(b_err)?
-            .into_pointer_value();
-        self.b.build_unconditional_branch(pick).map_err(b_err)?;
-        self.b.position_at_end(miss_block);
-        let target = runtime_fn(self.cx, self.module, "gene_native_target");
-        let found = self
-            .b
-            .build_call(target, &[callee.into()], "target")
-            .map_err(b_err)?
-            .try_as_basic_value()
-            .basic()
-            .ok_or("gene_native_target returns a value")?
-            .into_pointer_value();
-        self.store(self.cache_slot(ic, 0)?, callee)?;
-        self.b
-            .build_store(self.cache_slot(ic, 1)?, found)
-            .map_err(b_err)?;
-        self.b.build_unconditional_branch(pick).map_err(b_err)?;
-        self.b.position_at_end(pick);
-        let code = self.b.build_phi(ptr, "code").map_err(b_err)?;
-        code.add_incoming(&[(&cached_code, hit_block), (&found, miss_block)]);
-        let code = code.as_basic_value().into_pointer_value();
         let direct = self.cx.append_basic_block(self.f, "call_direct");
         let generic = self.cx.append_basic_block(self.f, "call_generic");
         let done = self.cx.append_basic_block(self.f, "call_done");
@@ -1775,7 +1714,6 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .basic()
             .ok_or("native code returns a value")?
             .into_int_value();
-        let direct_end = self.b.get_insert_block().ok_or("no block")?;
         self.b.build_unconditional_branch(done).map_err(b_err)?;
         self.b.position_at_end(generic);
         let generic_result = self.call(
@@ -1785,7 +1723,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         self.b.build_unconditional_branch(done).map_err(b_err)?;
         self.b.position_at_end(done);
         let phi = self.b.build_phi(i64t, "call").map_err(b_err)?;
-        phi.add_incoming(&[(&direct_result, direct_end), (&generic_result, generic)]);
+        phi.add_incoming(&[(&direct_result, direct), (&generic_result, generic)]);
         let r = phi.as_basic_value().into_int_value();
         self.check(r, pc)?;
         Ok(r)
