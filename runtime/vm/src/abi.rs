@@ -70,6 +70,25 @@ fn to_abi(r: VmResult) -> u64 {
     }
 }
 
+/// The `n` values at `ptr`.
+///
+/// # Safety
+/// `ptr` points to `n` values.
+unsafe fn values(ptr: *const u64, n: u32) -> Vec<Value> {
+    std::slice::from_raw_parts(ptr, n as usize)
+        .iter()
+        .map(|b| value(*b))
+        .collect()
+}
+
+/// Named arguments passed as a map value (or nil for none).
+fn props_of(props: u64) -> gene_core::object::PropMap {
+    match value(props).obj() {
+        Some(Obj::Map(m)) => m.borrow().clone(),
+        _ => gene_core::object::prop_map(),
+    }
+}
+
 fn value(bits: u64) -> Value {
     // Safety: native code only passes bits it received from the runtime.
     unsafe { Value::from_bits(bits) }
@@ -227,10 +246,7 @@ pub extern "C" fn gene_const(proto: u32, i: u32) -> u64 {
 /// `args` points to `argc` values.
 #[no_mangle]
 pub unsafe extern "C" fn gene_call(callee: u64, args: *const u64, argc: u32) -> u64 {
-    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
-        .iter()
-        .map(|b| value(*b))
-        .collect();
+    let args = values(args, argc);
     with_vm(|vm| to_abi(vm.call_with(value(callee), args, None, CallSite::plain())))
 }
 
@@ -261,10 +277,7 @@ pub unsafe extern "C" fn gene_call_macro(
     closure: u64,
     self_val: u64,
 ) -> u64 {
-    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
-        .iter()
-        .map(|b| value(*b))
-        .collect();
+    let args = values(args, argc);
     let caller = proto_at(proto);
     let n = caller.n_slots as usize;
     let slots = std::slice::from_raw_parts_mut(slots, n);
@@ -527,14 +540,8 @@ pub unsafe extern "C" fn gene_bind_params(
     slots: *mut u64,
 ) -> u64 {
     let p = proto_at(proto);
-    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
-        .iter()
-        .map(|b| value(*b))
-        .collect();
-    let props = match value(props).obj() {
-        Some(Obj::Map(m)) => m.borrow().clone(),
-        _ => gene_core::object::prop_map(),
-    };
+    let args = values(args, argc);
+    let props = props_of(props);
     bind_into(p, &p.params, slots, &args, &props, value(self_val))
 }
 
@@ -594,14 +601,8 @@ unsafe fn bind_into(
 /// `args` points to `argc` values.
 #[no_mangle]
 pub unsafe extern "C" fn gene_make_args(args: *const u64, argc: u32, props: u64) -> u64 {
-    let args: Vec<Value> = std::slice::from_raw_parts(args, argc as usize)
-        .iter()
-        .map(|b| value(*b))
-        .collect();
-    let props = match value(props).obj() {
-        Some(Obj::Map(m)) => m.borrow().clone(),
-        _ => gene_core::object::prop_map(),
-    };
+    let args = values(args, argc);
+    let props = props_of(props);
     gene_frontend::quote::gene(Value::PLACEHOLDER, props, args).bits()
 }
 
