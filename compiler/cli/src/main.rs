@@ -60,15 +60,20 @@ fn main() -> ExitCode {
     let worker = std::thread::Builder::new()
         .name("gene".into())
         .stack_size(INTERPRETER_STACK)
-        .spawn(move || match cli.command {
-            Command::Run(args) => run::run(args),
-            Command::Eval(args) => eval::run(args),
-            Command::Repl => repl::run(),
-            Command::Parse(args) => parse::run(args),
-            Command::Compile(args) => compile::run(args),
-            Command::Build(args) => build::run(args),
-            Command::Targets(args) => targets::run(args),
-            Command::RuntimeLib(args) => runtime_lib::run(args),
+        .spawn(move || {
+            gene_core::gc::mark_stack_top();
+            let code = match cli.command {
+                Command::Run(args) => run::run(args),
+                Command::Eval(args) => eval::run(args),
+                Command::Repl => repl::run(),
+                Command::Parse(args) => parse::run(args),
+                Command::Compile(args) => compile::run(args),
+                Command::Build(args) => build::run(args),
+                Command::Targets(args) => targets::run(args),
+                Command::RuntimeLib(args) => runtime_lib::run(args),
+            };
+            gene_core::gc::report_stats();
+            code
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

@@ -219,7 +219,7 @@ fn link_protos(records: Vec<ProtoRecord>) -> Option<Vec<&'static Proto>> {
             let position = n.checked_sub(nested + 1)?;
             proto.protos.push(*reversed.get(position)?);
         }
-        reversed.push(Box::leak(Box::new(proto)));
+        reversed.push(proto.leak());
     }
     reversed.reverse();
     Some(reversed)

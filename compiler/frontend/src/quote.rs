@@ -158,6 +158,12 @@ thread_local! {
     static LITERALS: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Calls `visit` on every value registered by [`value_to_form`] (roots of
+/// the collector: compiled code may load them).
+pub fn trace_literals(visit: &mut dyn FnMut(Value)) {
+    LITERALS.with(|l| l.borrow().iter().for_each(|v| visit(*v)));
+}
+
 /// The value registered by [`value_to_form`] under `id`.
 pub fn literal_value(id: i64) -> Option<Value> {
     LITERALS.with(|l| {

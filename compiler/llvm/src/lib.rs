@@ -137,7 +137,7 @@ pub fn compile(
             fallback,
         });
     }
-    emit_entry(&cx, &module, image, &natives);
+    emit_entry(&cx, &module, image, &natives, &program.cache_words());
     debug.finish();
     module
         .verify()
@@ -171,6 +171,7 @@ fn emit_entry<'ctx>(
     module: &Module<'ctx>,
     image: &[u8],
     natives: &[Option<inkwell::values::FunctionValue<'ctx>>],
+    cache_words: &[inkwell::values::PointerValue<'ctx>],
 ) {
     let i8 = cx.i8_type();
     let i32 = cx.i32_type();
@@ -201,6 +202,13 @@ fn emit_entry<'ctx>(
     table.set_constant(true);
     table.set_linkage(Linkage::Private);
 
+    // Native code's inline caches, which a collection clears.
+    let words_value = ptr.const_array(cache_words);
+    let words = module.add_global(words_value.get_type(), None, "gene_cache_words");
+    words.set_initializer(&words_value);
+    words.set_constant(true);
+    words.set_linkage(Linkage::Private);
+
     let main_type = i32.fn_type(&[i32.into(), ptr.into()], false);
     let main = module.add_function("main", main_type, None);
     let entry = cx.append_basic_block(main, "entry");
@@ -220,6 +228,8 @@ fn emit_entry<'ctx>(
                 i64.const_int(image.len() as u64, false).into(),
                 table.as_pointer_value().into(),
                 i64.const_int(natives.len() as u64, false).into(),
+                words.as_pointer_value().into(),
+                i64.const_int(cache_words.len() as u64, false).into(),
                 argc.into(),
                 argv.into(),
             ],

@@ -273,6 +273,8 @@ pub struct Program<'a, 'ctx> {
     defs: HashMap<gene_core::Symbol, u32>,
     /// Per defined Proto: the last closure its `fn` form bound.
     def_globals: HashMap<u32, inkwell::values::GlobalValue<'ctx>>,
+    /// Every inline-cache word, for the runtime to clear after a collection.
+    cache_words: std::cell::RefCell<Vec<PointerValue<'ctx>>>,
 }
 
 impl<'a, 'ctx> Program<'a, 'ctx> {
@@ -351,7 +353,11 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
                 g.set_linkage(Linkage::Private);
                 (t, g)
             })
-            .collect();
+            .collect::<HashMap<u32, inkwell::values::GlobalValue<'ctx>>>();
+        // The `fn` globals are cleared with the caches: a cleared one only
+        // sends its calls down the ordinary path until the `fn` runs again.
+        let cache_words =
+            std::cell::RefCell::new(def_globals.values().map(|g| g.as_pointer_value()).collect());
         Program {
             cx,
             module,
@@ -361,7 +367,13 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
             plans,
             defs,
             def_globals,
+            cache_words,
         }
+    }
+
+    /// The words of every inline cache (after [`Program::build`]).
+    pub fn cache_words(&self) -> Vec<PointerValue<'ctx>> {
+        self.cache_words.borrow().clone()
     }
 
     /// Builds every native function; returns, per Proto, its table entry or
@@ -1190,7 +1202,12 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 let r = self.bool_value(f)?;
                 self.store(self.stk(d - 1)?, r)?;
             }
-            Jump(t) => return self.br(t as usize),
+            Jump(t) => {
+                if (t as usize) <= pc {
+                    self.gc_poll()?;
+                }
+                return self.br(t as usize);
+            }
             JumpIfFalse(t) | JumpIfTrue(t) => {
                 let c = self.truthy(top(self)?)?;
                 let (yes, no) = if matches!(instr, JumpIfTrue(_)) {
@@ -1500,11 +1517,42 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         for (i, v) in args.into_iter().enumerate() {
             self.store(self.slot(i as u32)?, v)?;
         }
+        self.gc_poll()?;
         self.br(0)?;
         self.b.position_at_end(other);
         self.stack_to_tmp(d - n, n)?;
         let r = self.call_cached(callee, n, pc)?;
         self.b.build_return(Some(&r)).map_err(b_err)?;
+        Ok(())
+    }
+
+    /// A safepoint (loop back edges): calls the runtime when a collection
+    /// is due.
+    fn gc_poll(&mut self) -> R<()> {
+        let flag = self
+            .module
+            .get_global("gene_gc_requested")
+            .unwrap_or_else(|| {
+                let g = self
+                    .module
+                    .add_global(self.cx.i64_type(), None, "gene_gc_requested");
+                g.set_linkage(Linkage::External);
+                g
+            });
+        let requested = self.load(flag.as_pointer_value())?;
+        let due = self
+            .b
+            .build_int_compare(IntPredicate::NE, requested, self.i64c(0), "gc_due")
+            .map_err(b_err)?;
+        let poll = self.cx.append_basic_block(self.f, "gc_poll");
+        let go_on = self.cx.append_basic_block(self.f, "gc_done");
+        self.b
+            .build_conditional_branch(due, poll, go_on)
+            .map_err(b_err)?;
+        self.b.position_at_end(poll);
+        self.call("gene_gc_poll", &[])?;
+        self.b.build_unconditional_branch(go_on).map_err(b_err)?;
+        self.b.position_at_end(go_on);
         Ok(())
     }
 
@@ -1522,6 +1570,13 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         let g = self.module.add_global(ty, None, name);
         g.set_initializer(&ty.const_zero());
         g.set_linkage(Linkage::Private);
+        for i in 0..2 {
+            let at = unsafe {
+                g.as_pointer_value()
+                    .const_gep(ty, &[self.i64c(0), self.i64c(i)])
+            };
+            self.program.cache_words.borrow_mut().push(at);
+        }
         let word = |l: &Self, i: u64| -> R<PointerValue<'ctx>> {
             unsafe {
                 l.b.build_gep(ty, g.as_pointer_value(), &[l.i64c(0), l.i64c(i)], "ic_word")

@@ -29,7 +29,7 @@ use Ty::*;
 pub const RUNTIME_FNS: &[RuntimeFn] = &[
     RuntimeFn {
         name: "gene_rt_main",
-        params: &[Ptr, I64, Ptr, I64, I32, Ptr],
+        params: &[Ptr, I64, Ptr, I64, Ptr, I64, I32, Ptr],
         ret: I32,
     },
     RuntimeFn {
@@ -162,10 +162,15 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         params: &[I64],
         ret: Ptr,
     },
+    RuntimeFn {
+        name: "gene_gc_poll",
+        params: &[],
+        ret: Void,
+    },
 ];
 
 /// The runtime's global variables generated code reads (each a `usize`).
-pub const RUNTIME_GLOBALS: &[&str] = &["gene_stack_limit", "gene_name_epoch"];
+pub const RUNTIME_GLOBALS: &[&str] = &["gene_stack_limit", "gene_name_epoch", "gene_gc_requested"];
 
 fn fn_type<'ctx>(cx: &'ctx Context, f: &RuntimeFn) -> FunctionType<'ctx> {
     let params: Vec<BasicMetadataTypeEnum> = f

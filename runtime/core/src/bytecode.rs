@@ -293,6 +293,19 @@ pub struct Pattern {
     pub items: Vec<PatItem>,
 }
 
+impl Pattern {
+    /// Calls `visit` on the literals the pattern compares against.
+    pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
+        for item in &self.items {
+            match item {
+                PatItem::Literal(v) => visit(*v),
+                PatItem::Nested(p) => p.trace(visit),
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Where a closure's captured variable comes from when it is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capture {
@@ -392,7 +405,32 @@ pub struct NameCache {
     pub value: u64,
 }
 
+thread_local! {
+    /// Every Proto made on this thread: their constants are roots of the
+    /// collector.
+    static ALL_PROTOS: std::cell::RefCell<Vec<&'static Proto>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Proto {
+    /// Makes `self` live for the rest of the program (Protos are never
+    /// freed) and registers its constants with the collector.
+    pub fn leak(self) -> &'static Proto {
+        let p: &'static Proto = Box::leak(Box::new(self));
+        ALL_PROTOS.with(|all| all.borrow_mut().push(p));
+        p
+    }
+
+    /// Calls `visit` on every constant of every Proto made so far.
+    pub fn trace_all(visit: &mut dyn FnMut(Value)) {
+        ALL_PROTOS.with(|all| {
+            for p in all.borrow().iter() {
+                p.consts.iter().for_each(|v| visit(*v));
+                p.params.trace(visit);
+                p.patterns.iter().for_each(|pat| pat.trace(visit));
+            }
+        });
+    }
+
     /// The source line of the instruction at `pc`.
     pub fn line_at(&self, pc: usize) -> u32 {
         self.lines.get(pc).copied().unwrap_or(0)

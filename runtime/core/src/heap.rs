@@ -1,10 +1,9 @@
 //! The heap: every object a [`Value`] can point to, and the one API through
 //! which objects are allocated.
 //!
-//! Every allocation goes through [`alloc`], and every object kind can
-//! enumerate the values it holds ([`Obj::trace`]), so that the tracing
-//! collector (its own issue) can be switched on behind this API without
-//! touching callers. Until then objects are never freed.
+//! Every allocation goes through [`alloc`], which registers the object with
+//! the collector ([`crate::gc`]); every object kind can enumerate the values
+//! it holds ([`Obj::trace`]).
 
 use crate::object::{
     BoundMethod, Class, EnumMember, EnumType, Function, Future, Gene, Instance, Namespace,
@@ -55,13 +54,15 @@ static BYTES_ALLOCATED: AtomicU64 = AtomicU64::new(0);
 
 /// Allocates `obj` on the heap and returns a value pointing to it.
 pub fn alloc(obj: Obj) -> Value {
-    BYTES_ALLOCATED.fetch_add(std::mem::size_of::<GcBox>() as u64, Ordering::Relaxed);
-    let boxed = Box::new(GcBox {
+    let size = std::mem::size_of::<GcBox>() as u64 + obj.payload_size();
+    BYTES_ALLOCATED.fetch_add(size, Ordering::Relaxed);
+    let raw = Box::into_raw(Box::new(GcBox {
         marked: Cell::new(false),
         obj,
-    });
-    // Safety: the box is leaked, so the pointer stays valid.
-    unsafe { Value::from_ptr(Box::into_raw(boxed)) }
+    }));
+    crate::gc::register(raw, size);
+    // Safety: the collector frees the box only once nothing reaches it.
+    unsafe { Value::from_ptr(raw) }
 }
 
 /// Bytes handed out by [`alloc`] so far (object headers and inline payloads).
@@ -82,6 +83,18 @@ pub fn map(entries: PropMap) -> Value {
 }
 
 impl Obj {
+    /// Bytes the object owns outside its box (string text, element
+    /// buffers), as allocated.
+    pub fn payload_size(&self) -> u64 {
+        (match self {
+            Obj::Str(s) => s.len(),
+            Obj::Array(items) | Obj::Set(items) => items.borrow().capacity() * 8,
+            Obj::Map(m) => m.borrow().capacity() * 24,
+            Obj::Function(f) => f.upvalues.len() * 8,
+            _ => 0,
+        }) as u64
+    }
+
     /// Calls `visit` on every value this object holds.
     pub fn trace(&self, visit: &mut dyn FnMut(Value)) {
         match self {

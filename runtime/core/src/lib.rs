@@ -10,6 +10,7 @@
 
 pub mod bytecode;
 pub mod error;
+pub mod gc;
 pub mod heap;
 pub mod numeric;
 pub mod object;

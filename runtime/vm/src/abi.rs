@@ -42,6 +42,34 @@ thread_local! {
     static PROTOS: RefCell<Vec<&'static Proto>> = const { RefCell::new(Vec::new()) };
     /// The exception native code signalled with the sentinel.
     static PENDING: Cell<u64> = const { Cell::new(0) };
+    /// The words of native code's inline caches (zeroed by a collection).
+    static CACHE_WORDS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Forgets what native code's inline caches remember (a collection may
+/// have freed the objects they name; a cleared cache just misses).
+pub(crate) fn clear_native_caches() {
+    CACHE_WORDS.with(|words| {
+        for &w in words.borrow().iter() {
+            // Safety: registered by gene_rt_main from the executable's table
+            // of its cache words, which are writable i64 globals.
+            unsafe { (w as *mut u64).write_volatile(0) };
+        }
+    });
+}
+
+/// The pending exception, a root of the collector.
+pub(crate) fn trace_pending(mark: &mut dyn FnMut(Value)) {
+    let bits = PENDING.with(Cell::get);
+    if bits != 0 {
+        mark(value(bits));
+    }
+}
+
+/// A safepoint in native code (a loop's back edge): collects if one is due.
+#[no_mangle]
+pub extern "C" fn gene_gc_poll() {
+    with_vm(|vm| vm.safepoint());
 }
 
 /// Runs `f` with the thread's VM. Native code only runs inside
@@ -130,18 +158,26 @@ impl Vm {
 ///
 /// # Safety
 /// `image` must point to `image_len` readable bytes, `table` to `count`
-/// entries, `argv` to `argc` C strings: what `gene build` emits.
+/// entries, `cache_words` to `cache_count` pointers to writable 64-bit
+/// words (native code's inline caches), `argv` to `argc` C strings: what
+/// `gene build` emits.
 #[no_mangle]
 pub unsafe extern "C" fn gene_rt_main(
     image: *const u8,
     image_len: u64,
     table: *const *const c_void,
     count: u64,
+    cache_words: *const *const c_void,
+    cache_count: u64,
     argc: i32,
     argv: *const *const c_char,
 ) -> i32 {
     let bytes = std::slice::from_raw_parts(image, image_len as usize);
     let natives: Vec<usize> = std::slice::from_raw_parts(table, count as usize)
+        .iter()
+        .map(|p| *p as usize)
+        .collect();
+    let cache_words: Vec<usize> = std::slice::from_raw_parts(cache_words, cache_count as usize)
         .iter()
         .map(|p| *p as usize)
         .collect();
@@ -154,7 +190,13 @@ pub unsafe extern "C" fn gene_rt_main(
     let worker = std::thread::Builder::new()
         .name("gene".into())
         .stack_size(PROGRAM_STACK)
-        .spawn(move || run_image(bytes, &natives, args));
+        .spawn(move || {
+            gene_core::gc::mark_stack_top();
+            CACHE_WORDS.with(|w| *w.borrow_mut() = cache_words);
+            let status = run_image(bytes, &natives, args);
+            gene_core::gc::report_stats();
+            status
+        });
     match worker.map(|h| h.join()) {
         Ok(Ok(status)) => status,
         _ => 70,
@@ -537,10 +579,10 @@ pub unsafe extern "C" fn gene_iter_next(state: *mut u64, out: *mut u64) -> u64 {
 pub extern "C" fn gene_run_body(proto: u32, target: u64) -> u64 {
     let p = proto_at(proto);
     with_vm(|vm| {
-        to_abi(
-            vm.run_top_level(p, value(target), value(target))
-                .map(|_| value(target)),
-        )
+        vm.native_depth += 1;
+        let r = vm.run_top_level(p, value(target), value(target));
+        vm.native_depth -= 1;
+        to_abi(r.map(|_| value(target)))
     })
 }
 

@@ -240,9 +240,7 @@ impl Vm {
         self.stack.push(callee);
         match self.call_general(callee, args, props, site) {
             Ok(CallOutcome::Frame) => {
-                self.native_depth += 1;
-                let r = self.execute();
-                self.native_depth -= 1;
+                let r = self.execute_nested();
                 self.stack.truncate(depth);
                 r
             }

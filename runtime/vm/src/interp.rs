@@ -52,6 +52,15 @@ impl Vm {
         }
     }
 
+    /// [`Vm::execute`] for Rust code that holds values of its own while Gene
+    /// code runs (no collection happens until it returns).
+    pub fn execute_nested(&mut self) -> VmResult {
+        self.native_depth += 1;
+        let r = self.execute();
+        self.native_depth -= 1;
+        r
+    }
+
     /// Finds the handler for `thrown`, popping frames down to `stop`.
     fn unwind(&mut self, thrown: Value, stop: usize) -> VmResult<Unwound> {
         loop {
@@ -434,7 +443,13 @@ impl Vm {
                     };
                     self.stack.push(Value::bool(r));
                 }
-                Instr::Jump(t) => pc = t as usize,
+                Instr::Jump(t) => {
+                    if (t as usize) < pc && gene_core::gc::requested() {
+                        save_pc!();
+                        self.safepoint();
+                    }
+                    pc = t as usize;
+                }
                 Instr::JumpIfFalse(t) => {
                     if !self.pop().is_truthy() {
                         pc = t as usize;
@@ -476,8 +491,11 @@ impl Vm {
                     self.stack.push(f);
                 }
                 Instr::Call(n) => {
-                    let callee = self.stack[self.stack.len() - n as usize - 1];
                     save_pc!();
+                    if gene_core::gc::requested() {
+                        self.safepoint();
+                    }
+                    let callee = self.stack[self.stack.len() - n as usize - 1];
                     if let Some(Obj::Function(f)) = callee.obj() {
                         if let (Some(arity), None) = (f.proto.fast_arity, f.proto.native.get()) {
                             tri!(self.call_fast(callee, f, arity, n as usize));
@@ -923,7 +941,7 @@ impl Vm {
         let depth = self.stack.len();
         self.stack.push(class);
         let r = match self.construct(class, args, props) {
-            Ok(CallOutcome::Frame) => self.execute(),
+            Ok(CallOutcome::Frame) => self.execute_nested(),
             Ok(CallOutcome::Done(v)) => Ok(v),
             Err(e) => Err(e),
         };
@@ -1089,7 +1107,7 @@ impl Vm {
             eval_vars,
             ..Frame::new(proto, Value::NIL, base, frame.self_val, frame.ns)
         });
-        self.execute()
+        self.execute_nested()
     }
 
     /// `$render`: a copy of the template with unquotes replaced by their

@@ -62,7 +62,9 @@ impl Vm {
         })?;
         self.modules.insert(file.clone(), Value::NIL);
         let ns = new_namespace(&text_path, Value::NIL);
+        self.native_depth += 1;
         let result = self.run_top_level(proto, ns, Value::NIL);
+        self.native_depth -= 1;
         match result {
             Ok(_) => {
                 self.modules.insert(file, ns);

@@ -30,7 +30,7 @@ impl Vm {
         let depth = self.stack.len();
         self.stack.push(Value::NIL);
         let r = match call(self) {
-            Ok(CallOutcome::Frame) => self.execute(),
+            Ok(CallOutcome::Frame) => self.execute_nested(),
             Ok(CallOutcome::Done(v)) => Ok(v),
             Err(e) => Err(e),
         };

@@ -121,7 +121,18 @@ pub struct Vm {
     /// Imported modules by resolved path: their namespace, or nil while the
     /// module is still running (an import reaching it then is circular).
     pub modules: std::collections::HashMap<std::path::PathBuf, Value>,
+    /// The highest address of this thread's stack the collector scans (the
+    /// frame that created the VM; nothing above it holds values).
+    pub stack_top: usize,
     out: RefCell<std::io::BufWriter<std::io::Stdout>>,
+}
+
+/// An address in this frame (when no stack top was recorded: the VM is then
+/// used by the frames below its creator's).
+#[inline(never)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
 }
 
 pub fn new_namespace(name: &str, parent: Value) -> Value {
@@ -186,6 +197,7 @@ impl Vm {
             trace: Vec::new(),
             session_slots: None,
             modules: std::collections::HashMap::new(),
+            stack_top: gene_core::gc::stack_top(stack_address()),
             out: RefCell::new(std::io::BufWriter::with_capacity(
                 1 << 16,
                 std::io::stdout(),

@@ -337,7 +337,7 @@ impl FnState {
                 .collect(),
             native: Cell::new(None),
         };
-        Box::leak(Box::new(proto))
+        proto.leak()
     }
 }
 
