@@ -12,7 +12,8 @@
 //! Allocation only counts bytes and raises a flag when the heap has grown
 //! past its threshold; the next safepoint sees the flag.
 //!
-//! Settings (environment): `GENE_GC_STRESS=1` collects at every safepoint;
+//! Settings (environment): `GENE_GC_STRESS=1` collects at every safepoint
+//! reached after an allocation;
 //! `GENE_GC_STATS=1` prints statistics at exit; `GENE_GC_MIN_HEAP` (MiB,
 //! default 16) and `GENE_GC_GROWTH` (default 2) set the threshold: collect
 //! when the bytes allocated since the last collection exceed
@@ -79,9 +80,6 @@ impl Heap {
         let stress = std::env::var("GENE_GC_STRESS").is_ok_and(|v| v == "1");
         let min_heap = (env_number("GENE_GC_MIN_HEAP").unwrap_or(16.0).max(1.0) * 1048576.0) as u64;
         let growth = env_number("GENE_GC_GROWTH").unwrap_or(2.0).max(1.1);
-        if stress {
-            gene_gc_requested.store(1, Ordering::Relaxed);
-        }
         Heap {
             objects: Vec::new(),
             allocated_since: 0,
@@ -107,7 +105,7 @@ pub(crate) fn register(ptr: *mut GcBox, size: u64) {
         h.objects.push(ptr);
         h.allocated_since += size;
         h.stats.bytes_allocated += size;
-        if h.allocated_since > h.threshold {
+        if h.stress || h.allocated_since > h.threshold {
             gene_gc_requested.store(1, Ordering::Relaxed);
         }
     });
@@ -183,9 +181,7 @@ pub fn collect(stack_top: usize, roots: RootTracer) {
         h.stats.objects_freed += count;
         h.stats.total_pause += pause;
         h.stats.max_pause = h.stats.max_pause.max(pause);
-        if !h.stress {
-            gene_gc_requested.store(0, Ordering::Relaxed);
-        }
+        gene_gc_requested.store(0, Ordering::Relaxed);
     });
 }
 
@@ -197,14 +193,25 @@ pub fn stats() -> Stats {
 pub fn report_stats() {
     if std::env::var("GENE_GC_STATS").is_ok_and(|v| v == "1") {
         let s = stats();
+        // The peak resident set, as the kernel counts it (Linux).
+        let peak_rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .map(|kb| kb.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
         eprintln!(
-            "gc: {} collections, {} bytes allocated, {} bytes freed ({} objects), pause total {:.3} ms, max {:.3} ms",
+            "gc: {} collections, {} bytes allocated, {} bytes freed ({} objects), pause total {:.3} ms, max {:.3} ms, peak rss {}",
             s.collections,
             s.bytes_allocated,
             s.bytes_freed,
             s.objects_freed,
             s.total_pause.as_secs_f64() * 1000.0,
-            s.max_pause.as_secs_f64() * 1000.0
+            s.max_pause.as_secs_f64() * 1000.0,
+            peak_rss
         );
     }
 }
