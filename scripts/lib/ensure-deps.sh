@@ -19,6 +19,8 @@ GENE_APT_PACKAGES=(
   libpolly-19-dev
   libzstd-dev
   zlib1g-dev
+  # memcheck of both tiers in the collector's tests
+  valgrind
   # cross-building to aarch64 Linux and running the result
   gcc-aarch64-linux-gnu
   libc6-dev-arm64-cross
