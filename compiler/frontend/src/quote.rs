@@ -49,11 +49,11 @@ pub fn complex_symbol(parts: &[String]) -> Value {
 }
 
 pub fn gene(ty: Value, props: PropMap, children: Vec<Value>) -> Value {
-    heap::alloc(Obj::Gene(Gene {
+    heap::alloc(Obj::Gene(Box::new(Gene {
         ty: Cell::new(ty),
         props: RefCell::new(props),
         children: RefCell::new(children),
-    }))
+    })))
 }
 
 fn props_to_map(entries: &[(String, Form)]) -> PropMap {

@@ -29,7 +29,7 @@ pub enum Obj {
     Array(RefCell<Vec<Value>>),
     Map(RefCell<PropMap>),
     Set(RefCell<Vec<Value>>),
-    Gene(Gene),
+    Gene(Box<Gene>),
     Range(Range),
     /// A quote kept inside quoted data (spec 02 §2.9).
     Quote(Value),
@@ -42,11 +42,11 @@ pub enum Obj {
     Function(Function),
     Native(NativeFn),
     BoundMethod(BoundMethod),
-    Class(Class),
+    Class(Box<Class>),
     Instance(Instance),
-    Namespace(Namespace),
-    Future(Future),
-    EnumType(EnumType),
+    Namespace(Box<Namespace>),
+    Future(Box<Future>),
+    EnumType(Box<EnumType>),
     EnumMember(EnumMember),
 }
 
@@ -137,5 +137,18 @@ impl Obj {
             Obj::EnumType(e) => e.members.borrow().values().for_each(|v| visit(*v)),
             Obj::EnumMember(m) => visit(m.parent),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every object pays for the largest variant: keep the common ones
+    /// small and box the rare, large ones.
+    #[test]
+    fn objects_stay_small() {
+        let size = std::mem::size_of::<GcBox>();
+        assert!(size <= 96, "GcBox is {size} bytes");
     }
 }

@@ -1199,12 +1199,12 @@ pub(crate) fn new_cell(v: Value) -> Value {
 }
 
 pub fn new_future(state: FutureState, v: Value) -> Value {
-    heap::alloc(Obj::Future(Future {
+    heap::alloc(Obj::Future(Box::new(Future {
         state: Cell::new(state),
         value: Cell::new(v),
         on_success: RefCell::new(Vec::new()),
         on_failure: RefCell::new(Vec::new()),
-    }))
+    })))
 }
 
 #[cfg(test)]

@@ -152,10 +152,10 @@ impl Vm {
                     heap::array(values)
                 })
             }
-            Instr::MakeEnum(name) => Ok(heap::alloc(Obj::EnumType(EnumType {
+            Instr::MakeEnum(name) => Ok(heap::alloc(Obj::EnumType(Box::new(EnumType {
                 name,
                 members: RefCell::new(prop_map()),
-            }))),
+            })))),
             Instr::EnumAddMember { name, value } => {
                 let e = a;
                 if let Some(Obj::EnumType(t)) = e.obj() {

@@ -136,16 +136,19 @@ fn stack_address() -> usize {
 }
 
 pub fn new_namespace(name: &str, parent: Value) -> Value {
-    heap::alloc(Obj::Namespace(Namespace::new(Symbol::intern(name), parent)))
+    heap::alloc(Obj::Namespace(Box::new(Namespace::new(
+        Symbol::intern(name),
+        parent,
+    ))))
 }
 
 pub fn new_class(name: &str, parent: Value, ns_parent: Value, builtin: bool) -> Value {
-    heap::alloc(Obj::Class(Class {
+    heap::alloc(Obj::Class(Box::new(Class {
         parent: Cell::new(parent),
         methods: RefCell::new(gene_core::object::prop_map()),
         ns: Namespace::new(Symbol::intern(name), ns_parent),
         builtin,
-    }))
+    })))
 }
 
 impl Vm {
