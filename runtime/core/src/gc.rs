@@ -98,6 +98,49 @@ pub fn object_size(b: &GcBox) -> u64 {
     std::mem::size_of::<GcBox>() as u64 + b.obj.payload_size()
 }
 
+thread_local! {
+    /// Values held by extensions or host code outside any Gene structure.
+    static EXTRA_ROOTS: RefCell<Vec<Option<Value>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A handle to a value registered with [`register_root`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RootId(usize);
+
+/// Keeps `v` alive until [`unregister_root`] (for values held outside the
+/// heap, e.g. by an extension).
+pub fn register_root(v: Value) -> RootId {
+    EXTRA_ROOTS.with(|roots| {
+        let mut roots = roots.borrow_mut();
+        match roots.iter().position(Option::is_none) {
+            Some(i) => {
+                roots[i] = Some(v);
+                RootId(i)
+            }
+            None => {
+                roots.push(Some(v));
+                RootId(roots.len() - 1)
+            }
+        }
+    })
+}
+
+/// Releases a root registered with [`register_root`].
+pub fn unregister_root(id: RootId) {
+    EXTRA_ROOTS.with(|roots| {
+        if let Some(slot) = roots.borrow_mut().get_mut(id.0) {
+            *slot = None;
+        }
+    });
+}
+
+/// Records that `holder` now refers to `value`. The collector is not
+/// generational yet, so this does nothing; code that stores values into
+/// existing objects calls it so a generational collector can be added
+/// behind it.
+#[inline(always)]
+pub fn write_barrier(_holder: Value, _value: Value) {}
+
 /// Records a new object (called by `heap::alloc`).
 pub(crate) fn register(ptr: *mut GcBox, size: u64) {
     HEAP.with(|h| {
@@ -142,6 +185,11 @@ pub fn collect(stack_top: usize, roots: RootTracer) {
         }
     };
     roots(&mut |v| mark(v, &mut gray));
+    EXTRA_ROOTS.with(|extra| {
+        for v in extra.borrow().iter().flatten() {
+            mark(*v, &mut gray);
+        }
+    });
     scan_stack(stack_top, &sorted, &mut |p| {
         // Safety: `p` is the address of a registered object.
         let v = unsafe { Value::from_ptr(p) };
@@ -295,6 +343,19 @@ mod tests {
             _ => Value::NIL,
         };
         assert_eq!(inner.as_str(), Some("inner"));
+    }
+
+    #[test]
+    fn registered_roots_survive_until_unregistered() {
+        let held = heap::string("held");
+        let id = register_root(held);
+        let before = stats().objects_freed;
+        collect(0, &mut |_| {});
+        assert_eq!(stats().objects_freed, before);
+        assert_eq!(held.as_str(), Some("held"));
+        unregister_root(id);
+        collect(0, &mut |_| {});
+        assert_eq!(stats().objects_freed, before + 1);
     }
 
     #[test]

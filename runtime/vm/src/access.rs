@@ -149,6 +149,7 @@ impl Vm {
 
     /// `(obj/name = v)`.
     pub fn set_member(&mut self, obj: Value, name: Symbol, v: Value) -> VmResult<()> {
+        gene_core::gc::write_barrier(obj, v);
         match obj.obj() {
             Some(Obj::Map(m)) => {
                 m.borrow_mut().insert(name, v);
@@ -176,6 +177,7 @@ impl Vm {
 
     /// `(coll/i = v)`: out-of-range writes raise `IndexError`.
     pub fn set_child(&mut self, coll: Value, i: i64, v: Value) -> VmResult<()> {
+        gene_core::gc::write_barrier(coll, v);
         let out_of_bounds = || format!("Index {i} out of bounds");
         match coll.obj() {
             Some(Obj::Array(a)) => {
