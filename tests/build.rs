@@ -612,3 +612,51 @@ fn aarch64_executables_run_under_qemu() {
         describe("qemu-aarch64 fib", &ran)
     );
 }
+
+/// The backend's runtime table and `runtime/vm/src/abi.rs` agree on every
+/// signature: each `extern "C"` function of the ABI source, its parameter
+/// and return types mapped to the table's (`u64` → I64, `u32`/`i32` → I32,
+/// pointers → Ptr, no result → Void), equals the table's entry, and the
+/// table has no entry the source lacks.
+#[test]
+fn runtime_table_signatures_match_the_abi_source() {
+    use gene_llvm::runtime_fns::{Ty, RUNTIME_FNS};
+    let source = fs::read_to_string(repo_root().join("runtime/vm/src/abi.rs"))
+        .expect("read runtime/vm/src/abi.rs");
+    let ty_of = |t: &str| -> Ty {
+        let t = t.trim();
+        match t {
+            "u64" => Ty::I64,
+            "u32" | "i32" => Ty::I32,
+            "" => Ty::Void,
+            _ if t.starts_with('*') => Ty::Ptr,
+            other => panic!("unexpected ABI type {other:?}"),
+        }
+    };
+    let mut found = std::collections::BTreeMap::new();
+    for (at, _) in source.match_indices("extern \"C\" fn ") {
+        let rest = &source[at + "extern \"C\" fn ".len()..];
+        let name_end = rest.find('(').expect("a parameter list");
+        let name = &rest[..name_end];
+        let close = rest.find(')').expect("a closed parameter list");
+        let params: Vec<Ty> = rest[name_end + 1..close]
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| ty_of(p.split_once(':').expect("name: type").1))
+            .collect();
+        let after = &rest[close + 1..rest.find('{').expect("a body")];
+        let ret = ty_of(after.trim().trim_start_matches("->"));
+        found.insert(name.to_string(), (params, ret));
+    }
+    for f in RUNTIME_FNS {
+        let Some((params, ret)) = found.get(f.name) else {
+            panic!("{} is in the backend's table but not in abi.rs", f.name);
+        };
+        assert_eq!(
+            (params.as_slice(), *ret),
+            (f.params, f.ret),
+            "signature of {} differs between abi.rs and runtime_fns.rs",
+            f.name
+        );
+    }
+}
