@@ -106,11 +106,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let target = match &args.target {
-        Some(spelling) => targets::resolve(spelling),
-        None => targets::host(),
-    };
-    let target = match target {
+    let target = match targets::requested(args.target.as_deref()) {
         Ok(t) => t,
         Err(message) => {
             eprintln!("error: {message}");

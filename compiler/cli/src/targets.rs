@@ -75,6 +75,14 @@ pub fn host() -> Result<&'static Target, String> {
 }
 
 /// The supported target `spelling` names, or an error that lists them.
+/// The target `--target` names, or the host without one.
+pub fn requested(spelling: Option<&str>) -> Result<&'static Target, String> {
+    match spelling {
+        Some(spelling) => resolve(spelling),
+        None => host(),
+    }
+}
+
 pub fn resolve(spelling: &str) -> Result<&'static Target, String> {
     let unsupported = |why: String| format!("{why}; supported targets: {}", supported_list());
     let triple = Triple::from_str(spelling)

@@ -961,9 +961,58 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(())
     }
 
-    /// `a op b` for `+ -` (and `+ k` / `- k`): small ints inline, the
-    /// runtime otherwise. Returns the result (the exception path is taken
-    /// for the sentinel).
+    /// `a op b` with an inline path for two small ints: `fast` computes the
+    /// result from their payloads and may decline it (returning a
+    /// condition that must hold, e.g. "no overflow"); otherwise the runtime
+    /// function `slow(op, a, b)` computes it (the exception path is taken for
+    /// the sentinel).
+    fn small_int_op(
+        &mut self,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+        pc: usize,
+        (slow, op): (&str, u32),
+        fast: impl FnOnce(
+            &Self,
+            IntValue<'ctx>,
+            IntValue<'ctx>,
+        ) -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)>,
+    ) -> R<IntValue<'ctx>> {
+        let both = self.both_ints(a, b)?;
+        let fast_block = self.cx.append_basic_block(self.f, "int_fast");
+        let slow_block = self.cx.append_basic_block(self.f, "int_slow");
+        let merge = self.cx.append_basic_block(self.f, "int_done");
+        self.b
+            .build_conditional_branch(both, fast_block, slow_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(fast_block);
+        let (x, y) = (self.int_of(a)?, self.int_of(b)?);
+        let (fast_value, holds) = fast(self, x, y)?;
+        if let Some(holds) = holds {
+            let ok = self.cx.append_basic_block(self.f, "int_ok");
+            self.b
+                .build_conditional_branch(holds, ok, slow_block)
+                .map_err(b_err)?;
+            self.b.position_at_end(ok);
+        }
+        let fast_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(slow_block);
+        let s = self.call(slow, &[self.i32c(op).into(), a.into(), b.into()])?;
+        self.check(s, pc)?;
+        let slow_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(merge);
+        let phi = self
+            .b
+            .build_phi(self.cx.i64_type(), "int_op")
+            .map_err(b_err)?;
+        phi.add_incoming(&[(&fast_value, fast_end), (&s, slow_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
+    /// `a + b` (op 0) or `a - b` (op 1): small ints inline unless the
+    /// result leaves the small-int range.
     fn int_arith(
         &mut self,
         op: u32,
@@ -971,52 +1020,24 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        let both = self.both_ints(a, b)?;
-        let fast = self.cx.append_basic_block(self.f, "int_fast");
-        let boxed = self.cx.append_basic_block(self.f, "int_box");
-        let slow = self.cx.append_basic_block(self.f, "arith_slow");
-        let merge = self.cx.append_basic_block(self.f, "arith_done");
-        self.b
-            .build_conditional_branch(both, fast, slow)
-            .map_err(b_err)?;
-        self.b.position_at_end(fast);
-        let (x, y) = (self.int_of(a)?, self.int_of(b)?);
-        let r = if op == 0 {
-            self.b.build_int_add(x, y, "sum").map_err(b_err)?
-        } else {
-            self.b.build_int_sub(x, y, "difference").map_err(b_err)?
-        };
-        let fits = {
-            let back = self.int_of(r)?;
-            self.b
-                .build_int_compare(IntPredicate::EQ, back, r, "fits")
-                .map_err(b_err)?
-        };
-        self.b
-            .build_conditional_branch(fits, boxed, slow)
-            .map_err(b_err)?;
-        self.b.position_at_end(boxed);
-        let masked = self
-            .b
-            .build_and(r, self.i64c((1 << 50) - 1), "payload")
-            .map_err(b_err)?;
-        let tagged = self
-            .b
-            .build_or(masked, self.i64c(0x3FFF << 50), "small")
-            .map_err(b_err)?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
-        self.b.position_at_end(slow);
-        let s = self.call("gene_arith", &[self.i32c(op).into(), a.into(), b.into()])?;
-        self.check(s, pc)?;
-        let slow_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
-        self.b.position_at_end(merge);
-        let phi = self
-            .b
-            .build_phi(self.cx.i64_type(), "arith")
-            .map_err(b_err)?;
-        phi.add_incoming(&[(&tagged, boxed), (&s, slow_end)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.small_int_op(a, b, pc, ("gene_arith", op), |l, x, y| {
+            let r = if op == 0 {
+                l.b.build_int_add(x, y, "sum").map_err(b_err)?
+            } else {
+                l.b.build_int_sub(x, y, "difference").map_err(b_err)?
+            };
+            let back = l.int_of(r)?;
+            let fits =
+                l.b.build_int_compare(IntPredicate::EQ, back, r, "fits")
+                    .map_err(b_err)?;
+            let payload =
+                l.b.build_and(r, l.i64c((1 << 50) - 1), "payload")
+                    .map_err(b_err)?;
+            let tagged =
+                l.b.build_or(payload, l.i64c(0x3FFF << 50), "small")
+                    .map_err(b_err)?;
+            Ok((tagged, Some(fits)))
+        })
     }
 
     /// `a op b` for `< <= > >=` (op 0..=3): small ints inline.
@@ -1027,33 +1048,16 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        let both = self.both_ints(a, b)?;
-        let fast = self.cx.append_basic_block(self.f, "cmp_fast");
-        let slow = self.cx.append_basic_block(self.f, "cmp_slow");
-        let merge = self.cx.append_basic_block(self.f, "cmp_done");
-        self.b
-            .build_conditional_branch(both, fast, slow)
-            .map_err(b_err)?;
-        self.b.position_at_end(fast);
         let pred = match op {
             0 => IntPredicate::SLT,
             1 => IntPredicate::SLE,
             2 => IntPredicate::SGT,
             _ => IntPredicate::SGE,
         };
-        let (x, y) = (self.int_of(a)?, self.int_of(b)?);
-        let c = self.b.build_int_compare(pred, x, y, "cmp").map_err(b_err)?;
-        let fast_value = self.bool_value(c)?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
-        self.b.position_at_end(slow);
-        let s = self.call("gene_compare", &[self.i32c(op).into(), a.into(), b.into()])?;
-        self.check(s, pc)?;
-        let slow_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
-        self.b.position_at_end(merge);
-        let phi = self.b.build_phi(self.cx.i64_type(), "cmp").map_err(b_err)?;
-        phi.add_incoming(&[(&fast_value, fast), (&s, slow_end)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.small_int_op(a, b, pc, ("gene_compare", op), |l, x, y| {
+            let c = l.b.build_int_compare(pred, x, y, "cmp").map_err(b_err)?;
+            Ok((l.bool_value(c)?, None))
+        })
     }
 
     fn lower_instr(&mut self, pc: usize, d: u32) -> R<()> {
