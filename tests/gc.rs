@@ -73,6 +73,23 @@ fn conformance_passes_with_a_collection_at_every_safepoint_when_built() {
     conformance_under_stress("build");
 }
 
+/// `gene build SOURCE -o EXE`, which must succeed.
+fn build_exe(source: &Path, exe: &Path) {
+    let built = Command::new(gene_binary())
+        .arg("build")
+        .arg(source)
+        .arg("-o")
+        .arg(exe)
+        .output()
+        .expect("start gene build");
+    assert!(
+        built.status.success(),
+        "gene build {}: {}",
+        source.display(),
+        String::from_utf8_lossy(&built.stderr)
+    );
+}
+
 /// The peak RSS in KiB from a `GENE_GC_STATS=1` report.
 fn peak_rss_kib(stderr: &str) -> Option<u64> {
     let at = stderr.find("peak rss ")? + "peak rss ".len();
@@ -114,18 +131,7 @@ fn churning_garbage_keeps_memory_bounded_in_both_tiers() {
     assert_bounded("gene run churn.gene", run, &dir);
 
     let exe = dir.join("churn");
-    let built = Command::new(gene_binary())
-        .arg("build")
-        .arg(&program)
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .expect("start gene build");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    build_exe(&program, &exe);
     let mut native = Command::new(&exe);
     native.arg(ROUNDS.to_string());
     assert_bounded("built churn", native, &dir);
@@ -153,18 +159,7 @@ fn memcheck_finds_no_invalid_accesses_in_either_tier() {
         let file = root.join(test);
         let dir = file.parent().expect("a test has a directory");
         let exe = scratch.join(test.replace('/', "_").replace(".gene", ""));
-        let built = Command::new(gene_binary())
-            .arg("build")
-            .arg(&file)
-            .arg("-o")
-            .arg(&exe)
-            .output()
-            .expect("start gene build");
-        assert!(
-            built.status.success(),
-            "{test}: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
+        build_exe(&file, &exe);
         let run = {
             let mut c = Command::new("valgrind");
             c.args(["-q", "--error-limit=no"])
