@@ -491,6 +491,15 @@ impl Vm {
                     self.stack.push(f);
                 }
                 Instr::Call(n) => {
+                    // A call is followed by the jump over its macro path:
+                    // resume after that path directly (same try region and
+                    // line for the unwinder, which looks at pc - 1).
+                    if let Some(&Instr::Jump(t)) = code.get(pc) {
+                        let t = t as usize;
+                        if matches!(code.get(t.wrapping_sub(1)), Some(Instr::CallMacro(_))) {
+                            pc = t;
+                        }
+                    }
                     save_pc!();
                     if gene_core::gc::requested() {
                         self.safepoint();
