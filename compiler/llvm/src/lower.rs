@@ -14,7 +14,9 @@
 //! stays bytecode; [`lower_proto`] says why.
 
 use crate::runtime_fns::runtime_fn;
-use gene_core::bytecode::{step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL};
+use gene_core::bytecode::{
+    key_count, stack_effect, step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL,
+};
 use gene_core::Value;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
@@ -52,34 +54,6 @@ fn unsupported(proto: &Proto) -> Option<String> {
     None
 }
 
-/// Operands popped and values pushed by `instr` when it falls through.
-fn effect(proto: &Proto, instr: &Instr) -> (u32, u32) {
-    use Instr::*;
-    if let Some(pops) = step_pops(proto, instr) {
-        return (pops, 1);
-    }
-    match *instr {
-        Nil | True | False | Placeholder | SelfValue | Int(_) | Const(_) | Dup => (0, 1),
-        LoadLocal(_) | LoadCell(_) | LoadUpvalue(_) | LoadName { .. } | Closure(_) => (0, 1),
-        Pop => (1, 0),
-        PopN(n) => (n, 0),
-        Slide(n) => (n + 1, 1),
-        StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => (0, 0),
-        Add | Sub | Mul | Div | Mod | Pow | Eq | Ne | Lt | Le | Gt | Ge => (2, 1),
-        Not | AddInt(_) | SubInt(_) | LtInt(_) => (1, 1),
-        Jump(_) | JumpIfMacro(_) => (0, 0),
-        JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => (1, 0),
-        Call(n) | TailCall(n) | CallMacro(n) => (n + 1, 1),
-        Return | Throw | IterInit(_) | Match(_) => (1, 0),
-        JumpIfBound { .. } => (0, 0),
-        LoadArgs => (0, 1),
-        IterNext { .. } => (0, 1),
-        IterNext2 { .. } => (0, 2),
-        RunBody(_) => (1, 1),
-        _ => (0, 0),
-    }
-}
-
 /// The operand-stack depth before every reachable pc, and the maximum.
 fn depths(proto: &Proto) -> R<(Vec<Option<u32>>, u32)> {
     let n = proto.code.len();
@@ -103,7 +77,7 @@ fn depths(proto: &Proto) -> R<(Vec<Option<u32>>, u32)> {
             None => depth[pc] = Some(d),
         }
         let instr = &proto.code[pc];
-        let (pops, pushes) = effect(proto, instr);
+        let (pops, pushes) = stack_effect(instr, &|k| key_count(&proto.key_lists, k));
         let after = d
             .checked_sub(pops)
             .ok_or_else(|| format!("stack underflow at pc {pc}"))?

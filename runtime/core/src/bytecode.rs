@@ -443,12 +443,16 @@ impl Proto {
 /// through one shared routine, which native code calls too. `None` for
 /// instructions with their own handling (locals, jumps, calls, frames).
 pub fn step_pops(proto: &Proto, instr: &Instr) -> Option<u32> {
-    let keys = |k: u32| {
-        proto
-            .key_lists
-            .get(k as usize)
-            .map_or(0, |l| l.len() as u32)
-    };
+    step_pops_with(instr, &|k| key_count(&proto.key_lists, k))
+}
+
+/// The length of key list `k` (0 for a missing one).
+pub fn key_count(key_lists: &[Box<[Symbol]>], k: u32) -> u32 {
+    key_lists.get(k as usize).map_or(0, |l| l.len() as u32)
+}
+
+/// [`step_pops`] with the key-list lengths given by `keys`.
+fn step_pops_with(instr: &Instr, keys: &dyn Fn(u32) -> u32) -> Option<u32> {
     use Instr::*;
     Some(match *instr {
         GetMember(_) | GetChild(_) | Spread | Neg | StoreName(_) | DefineMember(_) => 1,
@@ -466,4 +470,36 @@ pub fn step_pops(proto: &Proto, instr: &Instr) -> Option<u32> {
         MakeNamespace(_) | MakeEnum(_) | Raise { .. } => 0,
         _ => return None,
     })
+}
+
+/// The operands `instr` pops and the values it pushes when execution falls
+/// through it (a conditional jump counts as not taken; `Return`, `Throw`
+/// and `TailCall` end the path). `keys(k)` is the length of key list `k`.
+/// The compiler tracks the operand-stack depth with it and the native
+/// backend rebuilds the depth at every pc with it.
+pub fn stack_effect(instr: &Instr, keys: &dyn Fn(u32) -> u32) -> (u32, u32) {
+    use Instr::*;
+    if let Some(pops) = step_pops_with(instr, keys) {
+        return (pops, 1);
+    }
+    match *instr {
+        Nil | True | False | Placeholder | SelfValue | Int(_) | Const(_) | Dup => (0, 1),
+        LoadLocal(_) | LoadCell(_) | LoadUpvalue(_) | LoadName { .. } | Closure(_) => (0, 1),
+        LoadOuter(_) | LoadOuterUpvalue(_) | LoadArgs => (0, 1),
+        StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => (0, 0),
+        StoreOuter(_) | StoreOuterUpvalue(_) | DefineEvalVar(_) => (0, 0),
+        Pop => (1, 0),
+        PopN(n) => (n, 0),
+        Slide(n) => (n + 1, 1),
+        Add | Sub | Mul | Div | Mod | Pow | Eq | Ne | Lt | Le | Gt | Ge => (2, 1),
+        Not | AddInt(_) | SubInt(_) | LtInt(_) | Eval | CallerEval | RunBody(_) => (1, 1),
+        Jump(_) | JumpIfMacro(_) | JumpIfBound { .. } => (0, 0),
+        JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => (1, 0),
+        Call(n) | TailCall(n) | CallMacro(n) => (n + 1, 1),
+        Return | Throw | IterInit(_) | Match(_) => (1, 0),
+        IterNext { .. } => (0, 1),
+        IterNext2 { .. } => (0, 2),
+        // The step instructions, answered above.
+        _ => (0, 1),
+    }
 }

@@ -513,7 +513,10 @@ impl Compiler {
                 self.emit(Instr::New(1), span);
             }
         }
+        // Statically the form still yields a value, as any expression does.
+        let depth = self.depth();
         self.emit(Instr::Throw, span);
+        self.set_depth(depth);
         Ok(())
     }
 

@@ -92,11 +92,7 @@ impl Compiler {
                 } else {
                     let keys = self.compile_props(props)?;
                     let n = self.compile_items(args)?;
-                    self.emit_consuming(
-                        Instr::NewNamed { keys, args: n },
-                        span,
-                        1 + props.len() as u32 + n,
-                    );
+                    self.emit(Instr::NewNamed { keys, args: n }, span);
                 }
             }
             "super" => self.compile_super(children, span)?,
@@ -161,7 +157,7 @@ impl Compiler {
                 self.emit_const(Value::symbol(Symbol::intern("@")), span);
                 let n = self.compile_items(children)?;
                 let keys = self.key_list(Vec::new());
-                self.emit_consuming(Instr::MakeGene { keys, children: n }, span, 1 + n);
+                self.emit(Instr::MakeGene { keys, children: n }, span);
             }
             "$with" => {
                 let Some((target, body)) = children.split_first() else {

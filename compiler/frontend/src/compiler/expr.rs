@@ -291,9 +291,8 @@ impl Compiler {
             keys.push(Symbol::intern(k));
             self.compile_expr(v, false)?;
         }
-        let n = keys.len() as u32;
         let keys = self.key_list(keys);
-        self.emit_consuming(Instr::MakeMap { keys }, span, n);
+        self.emit(Instr::MakeMap { keys }, span);
         Ok(())
     }
 
@@ -627,16 +626,14 @@ impl Compiler {
             keys.push(Symbol::intern(k));
             self.compile_expr(v, false)?;
         }
-        let n_props = keys.len() as u32;
         let n_children = self.compile_items(children)?;
         let keys = self.key_list(keys);
-        self.emit_consuming(
+        self.emit(
             Instr::MakeGene {
                 keys,
                 children: n_children,
             },
             span,
-            1 + n_props + n_children,
         );
         Ok(())
     }
@@ -987,16 +984,14 @@ impl Compiler {
             self.emit(Instr::CallMethod { name, args: n }, span);
         } else {
             let keys = self.compile_props(props)?;
-            let n_props = props.len() as u32;
             let n = self.compile_items(args)?;
-            self.emit_consuming(
+            self.emit(
                 Instr::CallMethodNamed {
                     name,
                     keys,
                     args: n,
                 },
                 span,
-                1 + n_props + n,
             );
         }
         Ok(())
@@ -1042,9 +1037,8 @@ impl Compiler {
             self.emit(instr, span);
         } else {
             let keys = self.compile_props(props)?;
-            let n_props = props.len() as u32;
             let n = self.compile_items(args)?;
-            self.emit_consuming(Instr::CallNamed { keys, args: n }, span, 1 + n_props + n);
+            self.emit(Instr::CallNamed { keys, args: n }, span);
         }
         let done = self.emit(Instr::Jump(0), span);
         self.patch_here(macro_jump);

@@ -16,7 +16,8 @@ mod define;
 mod expr;
 
 use gene_core::bytecode::{
-    Capture, Handler, Instr, LocalName, NameCache, Pattern, Proto, ProtoKind,
+    key_count, stack_effect, Capture, Handler, Instr, LocalName, NameCache, Pattern, Proto,
+    ProtoKind,
 };
 use gene_core::{Symbol, Value};
 use gene_reader::{Form, Span};
@@ -423,19 +424,11 @@ impl Compiler {
                 return pc;
             }
         }
-        let effect = stack_effect(&instr);
-        f.depth = (f.depth as i64 + effect as i64).max(0) as u32;
+        let (pops, pushes) = stack_effect(&instr, &|k| key_count(&f.key_lists, k));
+        f.depth = f.depth.saturating_sub(pops) + pushes;
         f.code.push(instr);
         f.lines.push(span.line);
         f.code.len() - 1
-    }
-
-    /// Appends an instruction that pops `consumed` values and pushes one.
-    fn emit_consuming(&mut self, instr: Instr, span: Span, consumed: u32) -> usize {
-        let before = self.depth();
-        let pc = self.emit(instr, span);
-        self.set_depth((before + 1).saturating_sub(consumed));
-        pc
     }
 
     fn pc(&self) -> usize {
@@ -641,53 +634,6 @@ impl Compiler {
             }
         }
         Ok(())
-    }
-}
-
-/// The change in operand-stack depth an instruction causes when it falls
-/// through (jumps that keep their operand count as falling through with it
-/// popped).
-pub fn stack_effect(instr: &Instr) -> i32 {
-    use Instr::*;
-    match *instr {
-        Nil | True | False | Placeholder | SelfValue | Int(_) | Const(_) | Dup => 1,
-        LoadLocal(_) | LoadCell(_) | LoadUpvalue(_) | LoadName { .. } | Closure(_) => 1,
-        MakeNamespace(_) => 1,
-        Pop | JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => -1,
-        StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => 0,
-        StoreName(_) | DefineMember(_) | GetMember(_) | GetChild(_) => 0,
-        LoadOuter(_) | LoadOuterUpvalue(_) => 1,
-        StoreOuter(_) | StoreOuterUpvalue(_) | DefineEvalVar(_) => 0,
-        Select => -2,
-        SetMember(_) | SetChild(_) => -1,
-        SetKey => -2,
-        Add | Sub | Mul | Div | Mod | Pow | Eq | Ne | Lt | Le | Gt | Ge | IsA | CaseMatch => -1,
-        Raise { .. } => 1,
-        Neg | Not | AddInt(_) | SubInt(_) | LtInt(_) | Spread | Render | MakeClass(_)
-        | RunBody(_) => 0,
-        Jump(_) | JumpIfBound { .. } | Return | Throw => 0,
-        PopN(n) | Slide(n) => -(n as i32),
-        MakeArray(n) | MakeSet(n) | Concat(n) => 1 - n as i32,
-        MakeMap { .. } => 0, // adjusted by the compiler, which knows the key count
-        MakeGene { .. } => 0, // likewise
-        MakeRange => -2,
-        Call(n) | TailCall(n) | CallMacro(n) | New(n) => -(n as i32),
-        CallNamed { .. } | CallMethodNamed { .. } | NewNamed { .. } => 0, // adjusted
-        CallMethod { args, .. } => -(args as i32),
-        CallSuper { args, .. } => -(args as i32),
-        JumpIfMacro(_) => 0,
-        ImportModule | ImportMember(_) => 0,
-        CallWithSelf(n) => -1 - n as i32,
-        LoadArgs => 1,
-        IterInit(_) => -1,
-        IterNext { .. } => 1,
-        IterNext2 { .. } => 2,
-        Match(_) => -1,
-        DefineMethod(_) => -1,
-        MakeFuture { .. } | Eval | CallerEval => 0,
-        Await(n) => 1 - n as i32,
-        MakeEnum(_) => 0,
-        EnumAddMember { .. } => 0,
     }
 }
 
