@@ -14,7 +14,7 @@
 use crate::call::CallSite;
 use crate::errors::VmResult;
 use crate::vm::{Frame, Vm, VmOptions};
-use gene_core::bytecode::{Instr, NativeCode, Proto, EXCEPTION_SENTINEL};
+use gene_core::bytecode::{NativeCode, Proto, EXCEPTION_SENTINEL};
 use gene_core::heap::Obj;
 use gene_core::numeric::{arith, compare, equals, negate, BinOp, CmpOp};
 use gene_core::Value;
@@ -434,37 +434,16 @@ pub unsafe extern "C" fn gene_step(
 ) -> u64 {
     let p = proto_at(proto);
     let instr = p.code[pc as usize];
-    let ops = std::slice::from_raw_parts_mut(operands, (pops as usize).max(1));
-    let nth = |i: usize| value(ops.get(i).copied().unwrap_or(Value::NIL.bits()));
-    let (a, b, c) = (nth(0), nth(1), nth(2));
-    let input: Vec<Value> = match instr {
-        Instr::GetMember(_)
-        | Instr::GetChild(_)
-        | Instr::Select
-        | Instr::SetMember(_)
-        | Instr::SetChild(_)
-        | Instr::SetKey => Vec::new(),
-        _ => ops[..pops as usize].iter().map(|b| value(*b)).collect(),
-    };
-    with_vm(|vm| {
-        // Member and index access are the common cases: no operand vector.
-        let result = match instr {
-            Instr::GetMember(name) => vm.get_member(a, name),
-            Instr::GetChild(i) => vm.get_child(a, i as i64),
-            Instr::Select => vm.select(a, b, c),
-            Instr::SetMember(name) => vm.set_member(a, name, b).map(|_| b),
-            Instr::SetChild(i) => vm.set_child(a, i as i64, b).map(|_| b),
-            Instr::SetKey => vm.set_key(a, b, c).map(|_| c),
-            _ => vm.step_instr(p, instr, value(closure), value(self_val), input),
-        };
-        match result {
-            Ok(v) => {
-                ops[0] = v.bits();
-                0
-            }
-            Err(thrown) => to_abi(Err(thrown)),
+    // Safety: Value is a transparent u64, and the operands are live values.
+    let input = std::slice::from_raw_parts(operands as *const Value, pops as usize);
+    let result = with_vm(|vm| vm.step_instr(p, instr, value(closure), value(self_val), input));
+    match result {
+        Ok(v) => {
+            *operands = v.bits();
+            0
         }
-    })
+        Err(thrown) => to_abi(Err(thrown)),
+    }
 }
 
 /// A fresh cell holding `v` (a `var` of a captured variable).

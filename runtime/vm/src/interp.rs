@@ -812,7 +812,7 @@ impl Vm {
         let operands = self.take(pops as usize);
         let frame = &self.frames[fi];
         let (closure, self_val) = (frame.closure, frame.self_val);
-        self.step_instr(proto, instr, closure, self_val, operands)
+        self.step_instr(proto, instr, closure, self_val, &operands)
     }
 
     /// Pops the top `n` values, in push order.

@@ -45,7 +45,7 @@ impl Vm {
         instr: Instr,
         closure: Value,
         self_val: Value,
-        mut ops: Vec<Value>,
+        ops: &[Value],
     ) -> VmResult {
         let ns = self.namespace_for(proto, closure, self_val);
         let nth = |i: usize| ops.get(i).copied().unwrap_or(Value::NIL);
@@ -64,22 +64,26 @@ impl Vm {
                 Ok(a)
             }
             Instr::Neg => numeric::negate(a).map_err(|e| self.raise(e)),
-            Instr::MakeArray(_) => Ok(heap::array(splice(self, ops)?)),
+            Instr::MakeArray(_) => Ok(heap::array(splice(self, ops.to_vec())?)),
             Instr::MakeSet(_) => {
                 let mut unique: Vec<Value> = Vec::with_capacity(ops.len());
-                for v in splice(self, ops)? {
+                for v in splice(self, ops.to_vec())? {
                     if !unique.iter().any(|u| equals(*u, v)) {
                         unique.push(v);
                     }
                 }
                 Ok(heap::alloc(Obj::Set(RefCell::new(unique))))
             }
-            Instr::MakeMap { keys } => {
-                Ok(heap::map(keys_of(keys).iter().copied().zip(ops).collect()))
-            }
+            Instr::MakeMap { keys } => Ok(heap::map(
+                keys_of(keys)
+                    .iter()
+                    .copied()
+                    .zip(ops.iter().copied())
+                    .collect(),
+            )),
             Instr::MakeGene { keys, .. } => {
                 let keys = keys_of(keys);
-                let kids = ops.split_off(1 + keys.len());
+                let kids = ops.get(1 + keys.len()..).unwrap_or_default().to_vec();
                 let kids = splice(self, kids)?;
                 let props: PropMap = keys.iter().copied().zip(ops[1..].iter().copied()).collect();
                 Ok(gene_frontend::quote::gene(a, props, kids))
@@ -88,7 +92,7 @@ impl Vm {
             Instr::Spread => Ok(heap::alloc(Obj::Explode(a))),
             Instr::Concat(_) => {
                 let mut s = String::new();
-                for p in &ops {
+                for p in ops {
                     write_display(&mut s, *p);
                 }
                 Ok(heap::string(s))
@@ -144,7 +148,7 @@ impl Vm {
             Instr::Await(_) => {
                 let mut values = Vec::with_capacity(ops.len());
                 for f in ops {
-                    values.push(self.await_future(f)?);
+                    values.push(self.await_future(*f)?);
                 }
                 Ok(if values.len() == 1 {
                     values[0]
@@ -170,27 +174,27 @@ impl Vm {
             }
             // Calls, run to completion (native code has no frame to return to).
             Instr::CallMethod { name, .. } => {
-                let args = ops.split_off(1);
+                let args = ops.get(1..).unwrap_or_default().to_vec();
                 self.complete_call(|vm| vm.invoke_method(a, name, args, None))
             }
             Instr::CallMethodNamed { name, keys, .. } => {
-                let (args, props) = split_named(&mut ops, &keys_of(keys));
+                let (args, props) = split_named(ops, &keys_of(keys));
                 self.complete_call(|vm| vm.invoke_method(a, name, args, Some(props)))
             }
             Instr::CallNamed { keys, .. } => {
-                let (args, props) = split_named(&mut ops, &keys_of(keys));
+                let (args, props) = split_named(ops, &keys_of(keys));
                 self.complete_call(|vm| vm.call_general(a, args, Some(props), CallSite::plain()))
             }
             Instr::New(_) => {
-                let args = ops.split_off(1);
+                let args = ops.get(1..).unwrap_or_default().to_vec();
                 self.complete_call(|vm| vm.construct(a, args, None))
             }
             Instr::NewNamed { keys, .. } => {
-                let (args, props) = split_named(&mut ops, &keys_of(keys));
+                let (args, props) = split_named(ops, &keys_of(keys));
                 self.complete_call(|vm| vm.construct(a, args, Some(props)))
             }
             Instr::CallSuper { name, .. } => {
-                let args = ops.split_off(1);
+                let args = ops.get(1..).unwrap_or_default().to_vec();
                 let receiver = a;
                 let parent = match closure.obj() {
                     Some(Obj::Function(f)) => match f.owner.get().obj() {
@@ -207,7 +211,7 @@ impl Vm {
                 })
             }
             Instr::CallWithSelf(_) => {
-                let args = ops.split_off(2);
+                let args = ops.get(2..).unwrap_or_default().to_vec();
                 let (receiver, f) = (a, b);
                 let method = f.as_symbol().or_else(|| f.as_str().map(Symbol::intern));
                 self.complete_call(|vm| match method {
@@ -223,10 +227,13 @@ impl Vm {
     }
 }
 
-/// Splits `[head p1 .. pk a1 .. an]` into the args and the props map,
-/// leaving `head` in `ops`.
-fn split_named(ops: &mut Vec<Value>, keys: &[Symbol]) -> (Vec<Value>, PropMap) {
-    let args = ops.split_off((1 + keys.len()).min(ops.len()));
-    let props = keys.iter().copied().zip(ops.drain(1..)).collect();
+/// Splits `[head p1 .. pk a1 .. an]` into the args and the props map.
+fn split_named(ops: &[Value], keys: &[Symbol]) -> (Vec<Value>, PropMap) {
+    let args = ops.get(1 + keys.len()..).unwrap_or_default().to_vec();
+    let props = keys
+        .iter()
+        .copied()
+        .zip(ops.iter().skip(1).copied())
+        .collect();
     (args, props)
 }
