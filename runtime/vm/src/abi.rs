@@ -509,14 +509,7 @@ pub unsafe extern "C" fn gene_make_closure(
     let maker = proto_at(maker);
     let upvalues = std::slice::from_raw_parts(captures, n as usize)
         .iter()
-        .map(|b| {
-            let v = value(*b);
-            if matches!(v.obj(), Some(Obj::Cell(_))) {
-                v
-            } else {
-                crate::interp::new_cell(v)
-            }
-        })
+        .map(|b| crate::interp::into_cell(value(*b)))
         .collect();
     with_vm(|vm| {
         let ns = vm.namespace_for(maker, value(closure), value(self_val));

@@ -44,32 +44,7 @@ impl Vm {
         ] {
             mark(v);
         }
-        let c = &self.classes;
-        for v in [
-            c.object,
-            c.nil,
-            c.bool,
-            c.int,
-            c.float,
-            c.char,
-            c.string,
-            c.symbol,
-            c.complex_symbol,
-            c.array,
-            c.map,
-            c.set,
-            c.gene,
-            c.range,
-            c.function,
-            c.class,
-            c.namespace,
-            c.future,
-            c.exception,
-            c.enum_type,
-            c.enum_member,
-        ] {
-            mark(v);
-        }
+        self.classes.all().iter().for_each(|v| mark(*v));
         self.error_classes.iter().for_each(|v| mark(*v));
         self.modules.values().for_each(|v| mark(*v));
         if let Some(slots) = &self.session_slots {

@@ -844,12 +844,7 @@ impl Vm {
             .map(|c| match *c {
                 Capture::Local(s) => {
                     let slot = frame.base + s as usize;
-                    let v = self.stack[slot];
-                    if matches!(v.obj(), Some(Obj::Cell(_))) {
-                        v
-                    } else {
-                        new_cell(v)
-                    }
+                    into_cell(self.stack[slot])
                 }
                 Capture::Upvalue(i) => match frame.closure.obj() {
                     Some(Obj::Function(f)) => f.upvalues[i as usize],
@@ -1200,6 +1195,16 @@ pub(crate) fn cell_get(v: Value) -> Value {
     match v.obj() {
         Some(Obj::Cell(c)) => c.get(),
         _ => v,
+    }
+}
+
+/// A captured variable's cell: `v` itself when it is one, else a new cell
+/// holding it.
+pub(crate) fn into_cell(v: Value) -> Value {
+    if matches!(v.obj(), Some(Obj::Cell(_))) {
+        v
+    } else {
+        new_cell(v)
     }
 }
 

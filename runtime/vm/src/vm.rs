@@ -94,6 +94,35 @@ pub struct Classes {
     pub enum_member: Value,
 }
 
+impl Classes {
+    /// Every built-in class, `Object` first.
+    pub fn all(&self) -> [Value; 21] {
+        [
+            self.object,
+            self.nil,
+            self.bool,
+            self.int,
+            self.float,
+            self.char,
+            self.string,
+            self.symbol,
+            self.complex_symbol,
+            self.array,
+            self.map,
+            self.set,
+            self.gene,
+            self.range,
+            self.function,
+            self.class,
+            self.namespace,
+            self.future,
+            self.exception,
+            self.enum_type,
+            self.enum_member,
+        ]
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct VmOptions {
     /// `$cmd_args`: the arguments after the script name.

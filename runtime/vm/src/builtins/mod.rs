@@ -147,29 +147,7 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     io::install(vm);
     random::install(vm);
     base64::install(vm);
-    let classes = [
-        vm.classes.object,
-        vm.classes.nil,
-        vm.classes.bool,
-        vm.classes.int,
-        vm.classes.float,
-        vm.classes.char,
-        vm.classes.string,
-        vm.classes.symbol,
-        vm.classes.complex_symbol,
-        vm.classes.array,
-        vm.classes.map,
-        vm.classes.set,
-        vm.classes.gene,
-        vm.classes.range,
-        vm.classes.function,
-        vm.classes.class,
-        vm.classes.namespace,
-        vm.classes.future,
-        vm.classes.exception,
-        vm.classes.enum_type,
-        vm.classes.enum_member,
-    ];
+    let classes = vm.classes.all();
     let mut named: Vec<(String, Value)> = classes
         .iter()
         .filter_map(|c| match c.obj() {
