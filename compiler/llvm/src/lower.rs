@@ -371,7 +371,7 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
     fn build_proto(&self, index: u32, plan: &Planned<'ctx>) -> R<()> {
         let proto = self.protos[index as usize];
         let body = plan.direct.unwrap_or(plan.entry);
-        let first_line = proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1);
+        let first_line = first_line(proto);
         let name = body.get_name().to_string_lossy().into_owned();
         let subprogram = self.debug.subprogram(proto.name.name(), &name, first_line);
         body.set_subprogram(subprogram);
@@ -458,6 +458,23 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
     }
 }
 
+/// The address of element `i` of an array of i64s at `base`.
+fn element<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    base: PointerValue<'ctx>,
+    i: u32,
+) -> R<PointerValue<'ctx>> {
+    let i64t = cx.i64_type();
+    // Safety of the GEP: every array indexed here is sized for its users.
+    unsafe { b.build_gep(i64t, base, &[i64t.const_int(i as u64, false)], "element") }.map_err(b_err)
+}
+
+/// The line of a Proto's first instruction that has one (1 if none).
+fn first_line(proto: &Proto) -> u32 {
+    proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1)
+}
+
 /// Argument `i` of an argument array of length `argc`, nil when missing.
 fn load_arg<'ctx>(
     cx: &'ctx Context,
@@ -477,8 +494,7 @@ fn load_arg<'ctx>(
             "present",
         )
         .map_err(b_err)?;
-    let at = unsafe { b.build_gep(i64t, args, &[i64t.const_int(i as u64, false)], "arg") }
-        .map_err(b_err)?;
+    let at = element(cx, b, args, i)?;
     let load_block = cx.append_basic_block(f, "arg_load");
     let join = cx.append_basic_block(f, "arg_join");
     let here = b.get_insert_block().ok_or("no block")?;
@@ -524,7 +540,7 @@ fn build_function<'ctx>(
     let entry = cx.append_basic_block(f, "entry");
     let b = cx.create_builder();
     b.position_at_end(entry);
-    let first_line = proto.lines.iter().copied().find(|l| *l > 0).unwrap_or(1);
+    let first_line = first_line(proto);
     let at_line = |line: u32| {
         debug
             .builder
@@ -579,10 +595,7 @@ fn build_function<'ctx>(
         (Params::Array { args, argc, props }, None) => {
             let (args, argc, props) = (*args, *argc, *props);
             for i in 0..proto.n_slots {
-                let at = unsafe {
-                    b.build_gep(i64t, spill, &[i64t.const_int(i as u64, false)], "spill_at")
-                }
-                .map_err(b_err)?;
+                let at = element(cx, &b, spill, i)?;
                 b.build_store(at, nil).map_err(b_err)?;
             }
             let status = b
@@ -619,10 +632,7 @@ fn build_function<'ctx>(
             b.build_return(Some(&status)).map_err(b_err)?;
             b.position_at_end(bound);
             for (i, s) in slots.iter().enumerate() {
-                let at = unsafe {
-                    b.build_gep(i64t, spill, &[i64t.const_int(i as u64, false)], "spill_at")
-                }
-                .map_err(b_err)?;
+                let at = element(cx, &b, spill, i as u32)?;
                 let v = b.build_load(i64t, at, "param").map_err(b_err)?;
                 b.build_store(*s, v).map_err(b_err)?;
             }
@@ -786,15 +796,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     }
 
     fn tmp_at(&self, i: u32) -> R<PointerValue<'ctx>> {
-        unsafe {
-            self.b.build_gep(
-                self.cx.i64_type(),
-                self.tmp,
-                &[self.i64c(i as u64)],
-                "tmp_at",
-            )
-        }
-        .map_err(b_err)
+        element(self.cx, &self.b, self.tmp, i)
     }
 
     fn block(&self, pc: usize) -> R<BasicBlock<'ctx>> {
@@ -1763,15 +1765,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     }
 
     fn spill_at(&self, i: u32) -> R<PointerValue<'ctx>> {
-        unsafe {
-            self.b.build_gep(
-                self.cx.i64_type(),
-                self.spill,
-                &[self.i64c(i as u64)],
-                "spill_at",
-            )
-        }
-        .map_err(b_err)
+        element(self.cx, &self.b, self.spill, i)
     }
 
     fn spill_slots(&self) -> R<()> {
