@@ -1608,6 +1608,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 "gene_load_name",
                 &[
                     l.closure.into(),
+                    l.self_val.into(),
                     l.i32c(l.index).into(),
                     l.i32c(pc as u32).into(),
                 ],

@@ -64,7 +64,7 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
     },
     RuntimeFn {
         name: "gene_load_name",
-        params: &[I64, I32, I32],
+        params: &[I64, I64, I32, I32],
         ret: I64,
     },
     RuntimeFn {

@@ -324,44 +324,55 @@ pub unsafe extern "C" fn gene_call_macro(
     let n = caller.n_slots as usize;
     let slots = std::slice::from_raw_parts_mut(slots, n);
     with_vm(|vm| {
-        let ns = match value(closure).obj() {
-            Some(Obj::Function(f)) => f.ns,
-            _ => vm.global_ns,
-        };
+        let ns = vm.namespace_for(caller, value(closure), value(self_val));
+        // The callee slot below the caller's frame.
         vm.stack.push(Value::NIL);
-        let base = vm.stack.len();
-        vm.stack.extend(slots.iter().map(|b| value(*b)));
-        vm.frames.push(Frame {
-            pc: pc as usize + 1,
-            ..Frame::new(caller, value(closure), base, value(self_val), ns)
+        let r = with_slots_on_stack(vm, slots, |vm, base| {
+            vm.frames.push(Frame {
+                pc: pc as usize + 1,
+                ..Frame::new(caller, value(closure), base, value(self_val), ns)
+            });
+            let site = CallSite {
+                macro_caller: Some(vm.frames.len() - 1),
+                ..CallSite::plain()
+            };
+            let r = vm.call_with(value(callee), args, None, site);
+            vm.frames.pop();
+            r
         });
-        let caller_index = vm.frames.len() - 1;
-        let site = CallSite {
-            macro_caller: Some(caller_index),
-            ..CallSite::plain()
-        };
-        let r = vm.call_with(value(callee), args, None, site);
-        for (i, slot) in slots.iter_mut().enumerate() {
-            *slot = vm.stack[base + i].bits();
-        }
-        vm.frames.pop();
-        vm.stack.truncate(base - 1);
+        vm.stack.pop();
         to_abi(r)
     })
 }
 
-/// `LoadName` of instruction `pc` in Proto `proto`, for the running closure.
+/// Runs `f` with native code's `slots` copied onto the VM stack at the
+/// base it is given, then copies them back (the VM may have assigned
+/// them) and drops them from the stack.
+fn with_slots_on_stack<R>(
+    vm: &mut Vm,
+    slots: &mut [u64],
+    f: impl FnOnce(&mut Vm, usize) -> R,
+) -> R {
+    let base = vm.stack.len();
+    vm.stack.extend(slots.iter().map(|b| value(*b)));
+    let r = f(vm, base);
+    for (i, slot) in slots.iter_mut().enumerate() {
+        *slot = vm.stack[base + i].bits();
+    }
+    vm.stack.truncate(base);
+    r
+}
+
+/// `LoadName` of instruction `pc` in Proto `proto`, for the running closure
+/// and self (which decide the namespace).
 #[no_mangle]
-pub extern "C" fn gene_load_name(closure: u64, proto: u32, pc: u32) -> u64 {
+pub extern "C" fn gene_load_name(closure: u64, self_val: u64, proto: u32, pc: u32) -> u64 {
     let p = proto_at(proto);
     let gene_core::Instr::LoadName { name, cache } = p.code[pc as usize] else {
         return Value::NIL.bits();
     };
     with_vm(|vm| {
-        let ns = match value(closure).obj() {
-            Some(Obj::Function(f)) => f.ns,
-            _ => vm.global_ns,
-        };
+        let ns = vm.namespace_for(p, value(closure), value(self_val));
         to_abi(vm.load_name(ns, name, &p.name_caches[cache as usize]))
     })
 }
@@ -615,13 +626,9 @@ unsafe fn bind_into(
 ) -> u64 {
     let slots = std::slice::from_raw_parts_mut(slots, p.n_slots as usize);
     with_vm(|vm| {
-        let base = vm.stack.len();
-        vm.stack.extend(slots.iter().map(|b| value(*b)));
-        let r = vm.bind_pattern(pattern, base, args, props, self_val);
-        for (i, slot) in slots.iter_mut().enumerate() {
-            *slot = vm.stack[base + i].bits();
-        }
-        vm.stack.truncate(base);
+        let r = with_slots_on_stack(vm, slots, |vm, base| {
+            vm.bind_pattern(pattern, base, args, props, self_val)
+        });
         match r {
             Ok(()) => 0,
             Err(e) => to_abi(Err(e)),
