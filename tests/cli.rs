@@ -63,6 +63,22 @@ fn describe(args: &[&str], captured: &Captured) -> String {
     )
 }
 
+/// `gene args` must exit with status 2 and say why on stderr.
+fn assert_usage_error(test_name: &str, args: &[&str]) {
+    let result = gene(test_name, args, None);
+    assert_eq!(
+        result.termination,
+        Termination::Exited(2),
+        "{}",
+        describe(args, &result)
+    );
+    assert!(
+        !result.stderr_text().trim().is_empty(),
+        "no message on stderr\n{}",
+        describe(args, &result)
+    );
+}
+
 #[test]
 fn help_lists_every_subcommand() {
     let args = ["--help"];
@@ -104,37 +120,13 @@ fn every_subcommand_has_help() {
 
 #[test]
 fn unknown_subcommand_is_a_usage_error() {
-    let args = ["frobnicate"];
-    let result = gene("unknown_subcommand_is_a_usage_error", &args, None);
-    assert_eq!(
-        result.termination,
-        Termination::Exited(2),
-        "{}",
-        describe(&args, &result)
-    );
-    assert!(
-        !result.stderr_text().trim().is_empty(),
-        "no message on stderr\n{}",
-        describe(&args, &result)
-    );
+    assert_usage_error("unknown_subcommand_is_a_usage_error", &["frobnicate"]);
 }
 
 #[test]
 fn missing_file_argument_is_a_usage_error() {
     for subcommand in FILE_SUBCOMMANDS {
-        let args = [subcommand];
-        let result = gene("missing_file_argument_is_a_usage_error", &args, None);
-        assert_eq!(
-            result.termination,
-            Termination::Exited(2),
-            "{}",
-            describe(&args, &result)
-        );
-        assert!(
-            !result.stderr_text().trim().is_empty(),
-            "no message on stderr\n{}",
-            describe(&args, &result)
-        );
+        assert_usage_error("missing_file_argument_is_a_usage_error", &[subcommand]);
     }
 }
 
