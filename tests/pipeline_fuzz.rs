@@ -9,10 +9,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
+use support::corpus::corpus_programs;
 use support::{gene_command, repo_root, run_captured, Termination};
 
 /// Tokens spliced into programs: operators, special forms and values that
@@ -103,20 +103,6 @@ impl Rng {
     }
 }
 
-fn gene_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            gene_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "gene") {
-            out.push(path);
-        }
-    }
-}
-
 /// Splits source into tokens: parentheses and brackets alone, the rest at
 /// whitespace.
 fn tokens(src: &str) -> Vec<String> {
@@ -153,10 +139,7 @@ fn mutate(rng: &mut Rng, mut toks: Vec<String>) -> String {
 #[test]
 fn mutated_programs_never_panic_or_crash() {
     let root = repo_root();
-    let mut files = Vec::new();
-    gene_files(&root.join("tests/conformance"), &mut files);
-    gene_files(&root.join("tests/spec"), &mut files);
-    files.sort();
+    let files = corpus_programs(&root.join("tests"));
     let sources: Vec<Vec<String>> = files
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())

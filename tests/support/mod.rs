@@ -8,6 +8,8 @@
 // Every test binary compiles its own copy of this module and uses a different part.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::fmt;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};

@@ -12,7 +12,10 @@ use gene_frontend::image::{protos_preorder, read_image, write_image, ImageError}
 use gene_frontend::{compile_program, quote};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
 /// Runs `f` on a thread with a large stack: the compiler recurses over
 /// nested forms, as it does under the CLI.
@@ -128,28 +131,11 @@ fn assert_round_trip(main: &'static Proto, what: &str) {
     );
 }
 
-fn gene_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            gene_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "gene") {
-            found.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_corpus_program_round_trips() {
     with_big_stack(|| {
         let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
-        let mut files = Vec::new();
-        gene_files(&tests.join("conformance"), &mut files);
-        gene_files(&tests.join("spec"), &mut files);
-        files.sort();
+        let files = corpus::corpus_programs(&tests);
         let mut compiled = 0;
         for path in &files {
             let Ok(src) = std::fs::read_to_string(path) else {

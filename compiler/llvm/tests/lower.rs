@@ -2,29 +2,15 @@
 //! and compiles to an object file; reports how many Protos became native.
 
 use gene_llvm::{compile, Emit, Options};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn gene_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            gene_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "gene") {
-            out.push(path);
-        }
-    }
-}
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
 #[test]
 fn every_corpus_program_compiles_to_a_verified_object() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
-    let mut files = Vec::new();
-    gene_files(&root.join("conformance"), &mut files);
-    gene_files(&root.join("spec"), &mut files);
-    files.sort();
+    let files = corpus::corpus_programs(&root);
     let options = Options {
         opt_level: 1,
         target: None,
