@@ -17,6 +17,7 @@ use crate::runtime_fns::runtime_fn;
 use gene_core::bytecode::{
     key_count, stack_effect, step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL,
 };
+use gene_core::numeric::{BinOp, CmpOp};
 use gene_core::Value;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
@@ -987,17 +988,17 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(phi.as_basic_value().into_int_value())
     }
 
-    /// `a + b` (op 0) or `a - b` (op 1): small ints inline unless the
-    /// result leaves the small-int range.
+    /// `a + b` or `a - b`: small ints inline unless the result leaves the
+    /// small-int range.
     fn int_arith(
         &mut self,
-        op: u32,
+        op: BinOp,
         a: IntValue<'ctx>,
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        self.small_int_op(a, b, pc, ("gene_arith", op), |l, x, y| {
-            let r = if op == 0 {
+        self.small_int_op(a, b, pc, ("gene_arith", op as u32), |l, x, y| {
+            let r = if op == BinOp::Add {
                 l.b.build_int_add(x, y, "sum").map_err(b_err)?
             } else {
                 l.b.build_int_sub(x, y, "difference").map_err(b_err)?
@@ -1016,23 +1017,36 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         })
     }
 
-    /// `a op b` for `< <= > >=` (op 0..=3): small ints inline.
+    /// `a op b` for `< <= > >=`: small ints inline.
     fn compare(
         &mut self,
-        op: u32,
+        op: CmpOp,
         a: IntValue<'ctx>,
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
         let pred = match op {
-            0 => IntPredicate::SLT,
-            1 => IntPredicate::SLE,
-            2 => IntPredicate::SGT,
-            _ => IntPredicate::SGE,
+            CmpOp::Lt => IntPredicate::SLT,
+            CmpOp::Le => IntPredicate::SLE,
+            CmpOp::Gt => IntPredicate::SGT,
+            CmpOp::Ge => IntPredicate::SGE,
         };
-        self.small_int_op(a, b, pc, ("gene_compare", op), |l, x, y| {
+        self.small_int_op(a, b, pc, ("gene_compare", op as u32), |l, x, y| {
             let c = l.b.build_int_compare(pred, x, y, "cmp").map_err(b_err)?;
             Ok((l.bool_value(c)?, None))
+        })
+    }
+
+    /// The operands of binary operator `instr` at depth `d`, and the slot
+    /// its result goes to: `a` and `b` from the stack, or `a` from the
+    /// stack and the immediate of `AddInt`, `SubInt` or `LtInt`.
+    fn operands(&self, instr: Instr, d: u32) -> R<(IntValue<'ctx>, IntValue<'ctx>, u32)> {
+        let top = self.load(self.stk(d - 1)?)?;
+        Ok(match instr {
+            Instr::AddInt(k) | Instr::SubInt(k) | Instr::LtInt(k) => {
+                (top, self.value(Value::small_int(k as i64)), d - 1)
+            }
+            _ => (self.load(self.stk(d - 2)?)?, top, d - 2),
         })
     }
 
@@ -1122,44 +1136,26 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 let v = self.load_name_cached(pc)?;
                 self.store(self.stk(d)?, v)?;
             }
-            Add | Sub => {
-                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
-                let r = self.int_arith(if instr == Add { 0 } else { 1 }, a, b, pc)?;
-                self.store(self.stk(d - 2)?, r)?;
-            }
-            AddInt(k) | SubInt(k) => {
-                let a = top(self)?;
-                let b = self.value(Value::small_int(k as i64));
-                let r = self.int_arith(if matches!(instr, AddInt(_)) { 0 } else { 1 }, a, b, pc)?;
-                self.store(self.stk(d - 1)?, r)?;
-            }
-            Mul | Div | Mod | Pow => {
-                let op = match instr {
-                    Mul => 2,
-                    Div => 3,
-                    Mod => 4,
-                    _ => 5,
+            Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow => {
+                let op = instr.bin_op().ok_or("not arithmetic")?;
+                let (a, b, at) = self.operands(instr, d)?;
+                let r = if matches!(op, BinOp::Add | BinOp::Sub) {
+                    self.int_arith(op, a, b, pc)?
+                } else {
+                    let r = self.call(
+                        "gene_arith",
+                        &[self.i32c(op as u32).into(), a.into(), b.into()],
+                    )?;
+                    self.check(r, pc)?;
+                    r
                 };
-                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
-                let r = self.call("gene_arith", &[self.i32c(op).into(), a.into(), b.into()])?;
-                self.check(r, pc)?;
-                self.store(self.stk(d - 2)?, r)?;
+                self.store(self.stk(at)?, r)?;
             }
-            Lt | Le | Gt | Ge => {
-                let op = match instr {
-                    Lt => 0,
-                    Le => 1,
-                    Gt => 2,
-                    _ => 3,
-                };
-                let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
+            Lt | Le | Gt | Ge | LtInt(_) => {
+                let op = instr.cmp_op().ok_or("not a comparison")?;
+                let (a, b, at) = self.operands(instr, d)?;
                 let r = self.compare(op, a, b, pc)?;
-                self.store(self.stk(d - 2)?, r)?;
-            }
-            LtInt(k) => {
-                let a = top(self)?;
-                let r = self.compare(0, a, self.value(Value::small_int(k as i64)), pc)?;
-                self.store(self.stk(d - 1)?, r)?;
+                self.store(self.stk(at)?, r)?;
             }
             Eq | Ne => {
                 let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);

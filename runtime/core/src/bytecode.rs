@@ -9,6 +9,7 @@
 //!
 //! Stack effects are written `[before] → [after]`, top at the right.
 
+use crate::numeric::{BinOp, CmpOp};
 use crate::symbol::Symbol;
 use crate::value::Value;
 use std::cell::Cell;
@@ -255,6 +256,32 @@ pub enum Instr {
         name: Symbol,
         value: i64,
     },
+}
+
+impl Instr {
+    /// The arithmetic operator of `Add`..`Pow`, `AddInt` and `SubInt`.
+    pub fn bin_op(&self) -> Option<BinOp> {
+        Some(match self {
+            Instr::Add | Instr::AddInt(_) => BinOp::Add,
+            Instr::Sub | Instr::SubInt(_) => BinOp::Sub,
+            Instr::Mul => BinOp::Mul,
+            Instr::Div => BinOp::Div,
+            Instr::Mod => BinOp::Mod,
+            Instr::Pow => BinOp::Pow,
+            _ => return None,
+        })
+    }
+
+    /// The ordering operator of `Lt`..`Ge` and `LtInt`.
+    pub fn cmp_op(&self) -> Option<CmpOp> {
+        Some(match self {
+            Instr::Lt | Instr::LtInt(_) => CmpOp::Lt,
+            Instr::Le => CmpOp::Le,
+            Instr::Gt => CmpOp::Gt,
+            Instr::Ge => CmpOp::Ge,
+            _ => return None,
+        })
+    }
 }
 
 /// One item of a parameter list or `match` pattern (spec 03 §3.8, §3.10).

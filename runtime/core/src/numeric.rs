@@ -7,7 +7,10 @@ use crate::heap::Obj;
 use crate::print::type_name;
 use crate::value::Value;
 
+/// An arithmetic operator. The discriminant is its code in the native ABI
+/// (`gene_arith`): `op as u32` encodes it, [`BinOp::from_code`] decodes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum BinOp {
     Add,
     Sub,
@@ -18,6 +21,19 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// The operator with ABI code `code`; codes past the last mean `Pow`.
+    pub fn from_code(code: u32) -> BinOp {
+        const ALL: [BinOp; 6] = [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::Mod,
+            BinOp::Pow,
+        ];
+        ALL.get(code as usize).copied().unwrap_or(BinOp::Pow)
+    }
+
     fn verb(self) -> &'static str {
         match self {
             BinOp::Add => "addition",
@@ -133,7 +149,10 @@ pub fn negate(a: Value) -> CoreResult<Value> {
     }
 }
 
+/// An ordering operator. The discriminant is its code in the native ABI
+/// (`gene_compare`): `op as u32` encodes it, [`CmpOp::from_code`] decodes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum CmpOp {
     Lt,
     Le,
@@ -142,6 +161,12 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    /// The operator with ABI code `code`; codes past the last mean `Ge`.
+    pub fn from_code(code: u32) -> CmpOp {
+        const ALL: [CmpOp; 4] = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+        ALL.get(code as usize).copied().unwrap_or(CmpOp::Ge)
+    }
+
     pub fn text(self) -> &'static str {
         match self {
             CmpOp::Lt => "<",
@@ -257,6 +282,17 @@ mod tests {
 
     fn int(i: i64) -> Value {
         Value::int(i)
+    }
+
+    #[test]
+    fn abi_codes_decode_to_their_operator() {
+        use BinOp::*;
+        for op in [Add, Sub, Mul, Div, Mod, Pow] {
+            assert_eq!(BinOp::from_code(op as u32), op);
+        }
+        for op in [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge] {
+            assert_eq!(CmpOp::from_code(op as u32), op);
+        }
     }
 
     #[test]

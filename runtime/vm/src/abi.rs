@@ -377,36 +377,19 @@ pub extern "C" fn gene_load_name(closure: u64, self_val: u64, proto: u32, pc: u3
     })
 }
 
-fn binop(op: u32) -> BinOp {
-    match op {
-        0 => BinOp::Add,
-        1 => BinOp::Sub,
-        2 => BinOp::Mul,
-        3 => BinOp::Div,
-        4 => BinOp::Mod,
-        _ => BinOp::Pow,
-    }
-}
-
-/// The slow path of `+ - * / % **` (`op` 0..=5 in that order).
+/// The slow path of `+ - * / % **` (`op` a `BinOp` code).
 #[no_mangle]
 pub extern "C" fn gene_arith(op: u32, a: u64, b: u64) -> u64 {
-    match arith(binop(op), value(a), value(b)) {
+    match arith(BinOp::from_code(op), value(a), value(b)) {
         Ok(v) => v.bits(),
         Err(e) => with_vm(|vm| to_abi(Err(vm.raise(e)))),
     }
 }
 
-/// The slow path of `< <= > >=` (`op` 0..=3 in that order): a Bool value.
+/// The slow path of `< <= > >=` (`op` a `CmpOp` code): a Bool value.
 #[no_mangle]
 pub extern "C" fn gene_compare(op: u32, a: u64, b: u64) -> u64 {
-    let op = match op {
-        0 => CmpOp::Lt,
-        1 => CmpOp::Le,
-        2 => CmpOp::Gt,
-        _ => CmpOp::Ge,
-    };
-    match compare(op, value(a), value(b)) {
+    match compare(CmpOp::from_code(op), value(a), value(b)) {
         Ok(r) => Value::bool(r).bits(),
         Err(e) => with_vm(|vm| to_abi(Err(vm.raise(e)))),
     }

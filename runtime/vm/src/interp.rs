@@ -407,15 +407,7 @@ impl Vm {
                                 _ => o.is_ge(),
                             }
                         }
-                        _ => {
-                            let op = match instr {
-                                Instr::Lt => CmpOp::Lt,
-                                Instr::Le => CmpOp::Le,
-                                Instr::Gt => CmpOp::Gt,
-                                _ => CmpOp::Ge,
-                            };
-                            core!(compare(op, a, b))
-                        }
+                        _ => core!(compare(instr.cmp_op().unwrap_or(CmpOp::Ge), a, b)),
                     };
                     self.stack.push(Value::bool(r));
                 }
