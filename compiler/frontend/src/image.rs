@@ -830,7 +830,7 @@ impl OpenValue {
     fn build(self) -> Value {
         match self.kind {
             OpenKind::Array => heap::array(self.items),
-            OpenKind::Set => heap::alloc(Obj::Set(RefCell::new(self.items))),
+            OpenKind::Set => heap::alloc(Obj::Set(RefCell::new(self.items.into()))),
             OpenKind::Map(keys) => heap::map(keys.into_iter().zip(self.items).collect()),
             OpenKind::Gene(keys) => {
                 let mut items = self.items.into_iter();

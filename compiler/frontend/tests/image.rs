@@ -366,7 +366,10 @@ fn every_value_kind() -> Vec<Value> {
         quote::complex_symbol(&["a".into(), "".into(), "c".into()]),
         heap::array(vec![heap::array(Vec::new()), gene]),
         heap::map(props),
-        heap::alloc(Obj::Set(RefCell::new(vec![Value::int(1)]))),
+        heap::alloc(Obj::Set(RefCell::new(heap::Items::from_elem(
+            Value::int(1),
+            1,
+        )))),
         quote::range(i64::MIN, i64::MAX, -3),
         heap::alloc(Obj::Quote(heap::alloc(Obj::Unquote(
             heap::alloc(Obj::Unquote(Value::NIL, true)),

@@ -929,6 +929,39 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .map_err(b_err)
     }
 
+    /// Whether `a` and `b` are equal (an `i1`): two small ints inline, any
+    /// other pair through the runtime's structural equality.
+    fn equals(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let both = self.both_ints(a, b)?;
+        let fast_block = self.cx.append_basic_block(self.f, "eq_fast");
+        let slow_block = self.cx.append_basic_block(self.f, "eq_slow");
+        let merge = self.cx.append_basic_block(self.f, "eq_done");
+        self.b
+            .build_conditional_branch(both, fast_block, slow_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(fast_block);
+        let same = self
+            .b
+            .build_int_compare(IntPredicate::EQ, a, b, "same")
+            .map_err(b_err)?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(slow_block);
+        let eq = self.call("gene_equals", &[a.into(), b.into()])?;
+        let is_true = self
+            .b
+            .build_int_compare(IntPredicate::EQ, eq, self.value(Value::TRUE), "eq")
+            .map_err(b_err)?;
+        let slow_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(merge);
+        let phi = self
+            .b
+            .build_phi(self.cx.bool_type(), "equal")
+            .map_err(b_err)?;
+        phi.add_incoming(&[(&same, fast_block), (&is_true, slow_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
     /// Copies `n` stack values starting at position `from` into `tmp`.
     fn stack_to_tmp(&self, from: u32, n: u32) -> R<()> {
         for i in 0..n {
@@ -1159,18 +1192,24 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             }
             Eq | Ne => {
                 let (a, b) = (self.load(self.stk(d - 2)?)?, top(self)?);
-                let eq = self.call("gene_equals", &[a.into(), b.into()])?;
-                let r = if instr == Eq {
-                    eq
-                } else {
-                    let is_true = self
-                        .b
-                        .build_int_compare(IntPredicate::EQ, eq, self.value(Value::TRUE), "eq")
-                        .map_err(b_err)?;
-                    let ne = self.b.build_not(is_true, "ne").map_err(b_err)?;
-                    self.bool_value(ne)?
-                };
+                let mut holds = self.equals(a, b)?;
+                if instr == Ne {
+                    holds = self.b.build_not(holds, "ne").map_err(b_err)?;
+                }
+                let r = self.bool_value(holds)?;
                 self.store(self.stk(d - 2)?, r)?;
+            }
+            MakeArray(n) => {
+                self.stack_to_tmp(d - n, n)?;
+                let r = self.call("gene_make_array", &[self.tmp.into(), self.i32c(n).into()])?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - n)?, r)?;
+            }
+            GetChild(i) => {
+                let index = self.cx.i64_type().const_int(i as i64 as u64, true);
+                let r = self.call("gene_get_child", &[top(self)?.into(), index.into()])?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - 1)?, r)?;
             }
             Not => {
                 let t = self.truthy(top(self)?)?;

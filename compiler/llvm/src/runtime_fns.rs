@@ -78,6 +78,16 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_make_array",
+        params: &[Ptr, I32],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_get_child",
+        params: &[I64, I64],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_equals",
         params: &[I64, I64],
         ret: I64,

@@ -21,6 +21,7 @@
 
 use crate::heap::GcBox;
 use crate::value::Value;
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -31,15 +32,46 @@ use std::time::{Duration, Instant};
 #[allow(non_upper_case_globals)]
 pub static gene_gc_requested: AtomicU64 = AtomicU64::new(0);
 
+/// The states of a cell (the first byte of a [`GcBox`]).
+pub(crate) const FREE: u8 = 0;
+pub(crate) const LIVE: u8 = 1;
+const MARKED: u8 = 2;
+
+/// Pages are aligned to their size, so a word's page is the word with its
+/// low bits cleared.
+const PAGE_BYTES: usize = 1 << 16;
+const CELL_BYTES: usize = std::mem::size_of::<GcBox>();
+const CELLS_PER_PAGE: usize = PAGE_BYTES / CELL_BYTES;
+const PAGE_LAYOUT: Layout = match Layout::from_size_align(PAGE_BYTES, PAGE_BYTES) {
+    Ok(layout) => layout,
+    Err(_) => panic!("bad page layout"),
+};
+
 struct Heap {
-    objects: Vec<*mut GcBox>,
+    /// The page map: the base address of every page, sorted.
+    pages: Vec<usize>,
+    /// Pages not swept since the last marking, next last. Sweeping is lazy:
+    /// allocation sweeps a page when it runs out of free cells, so a cell
+    /// is touched once to be freed and reused, not twice.
+    unswept: Vec<usize>,
+    /// Free cells, linked through the word after their state byte.
+    free: *mut GcBox,
+    /// Pages beyond this count are returned to the system when sweeping
+    /// finds them empty.
+    page_budget: usize,
     allocated_since: u64,
+    /// The bytes found live by the last marking.
+    live: u64,
     threshold: u64,
-    live_after_last: u64,
+    settings: Option<Settings>,
+    stats: Stats,
+}
+
+#[derive(Clone, Copy)]
+struct Settings {
     stress: bool,
     growth: f64,
     min_heap: u64,
-    stats: Stats,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -53,7 +85,7 @@ pub struct Stats {
 }
 
 thread_local! {
-    static HEAP: RefCell<Heap> = RefCell::new(Heap::new());
+    static HEAP: RefCell<Heap> = const { RefCell::new(Heap::new()) };
     static STACK_TOP: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
@@ -75,27 +107,151 @@ fn env_number(name: &str) -> Option<f64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            stress: std::env::var("GENE_GC_STRESS").is_ok_and(|v| v == "1"),
+            growth: env_number("GENE_GC_GROWTH").unwrap_or(2.0).max(1.1),
+            min_heap: (env_number("GENE_GC_MIN_HEAP").unwrap_or(8.0).max(1.0) * 1048576.0) as u64,
+        }
+    }
+}
+
+/// Marks a free cell and links it in front of `next`.
+///
+/// # Safety
+/// `cell` must be a cell of one of the heap's pages holding no object.
+unsafe fn link_free(cell: *mut GcBox, next: *mut GcBox) {
+    let raw = cell.cast::<u8>();
+    raw.write(FREE);
+    raw.add(8).cast::<*mut GcBox>().write(next);
+}
+
+/// # Safety
+/// `cell` must be a cell of one of the heap's pages.
+unsafe fn state(cell: *const GcBox) -> u8 {
+    cell.cast::<u8>().read()
+}
+
+fn cell(page: usize, i: usize) -> *mut GcBox {
+    (page + i * CELL_BYTES) as *mut GcBox
+}
+
 impl Heap {
-    fn new() -> Heap {
-        let stress = std::env::var("GENE_GC_STRESS").is_ok_and(|v| v == "1");
-        let min_heap = (env_number("GENE_GC_MIN_HEAP").unwrap_or(16.0).max(1.0) * 1048576.0) as u64;
-        let growth = env_number("GENE_GC_GROWTH").unwrap_or(2.0).max(1.1);
+    const fn new() -> Heap {
         Heap {
-            objects: Vec::new(),
+            pages: Vec::new(),
+            unswept: Vec::new(),
+            free: std::ptr::null_mut(),
+            page_budget: usize::MAX,
             allocated_since: 0,
-            threshold: min_heap,
-            live_after_last: 0,
-            stress,
-            growth,
-            min_heap,
-            stats: Stats::default(),
+            live: 0,
+            // Zero, so the first allocation reads the settings.
+            threshold: 0,
+            settings: None,
+            stats: Stats {
+                collections: 0,
+                bytes_allocated: 0,
+                bytes_freed: 0,
+                objects_freed: 0,
+                total_pause: Duration::ZERO,
+                max_pause: Duration::ZERO,
+            },
+        }
+    }
+
+    fn settings(&mut self) -> Settings {
+        *self.settings.get_or_insert_with(Settings::from_env)
+    }
+
+    /// Adds a page and links its cells into the free list, in address order.
+    fn grow(&mut self) {
+        // Safety: the layout has a nonzero size.
+        let page = unsafe { alloc(PAGE_LAYOUT) } as usize;
+        if page == 0 {
+            handle_alloc_error(PAGE_LAYOUT);
+        }
+        for i in (0..CELLS_PER_PAGE).rev() {
+            // Safety: the cell lies inside the new page.
+            unsafe { link_free(cell(page, i), self.free) };
+            self.free = cell(page, i);
+        }
+        let at = self.pages.partition_point(|&p| p < page);
+        self.pages.insert(at, page);
+    }
+
+    /// The object a word points to or into, if it is a live object's cell.
+    fn object_at(&self, word: usize) -> Option<*const GcBox> {
+        let page = word & !(PAGE_BYTES - 1);
+        self.pages.binary_search(&page).ok()?;
+        let i = (word - page) / CELL_BYTES;
+        let c = cell(page, i);
+        // Safety: `c` is a cell of one of the heap's pages.
+        (i < CELLS_PER_PAGE && unsafe { state(c) } != FREE).then_some(c as *const GcBox)
+    }
+
+    /// Makes free cells available: sweeps unswept pages until one has a
+    /// free cell, or adds a page.
+    fn refill(&mut self) {
+        while let Some(page) = self.unswept.pop() {
+            let before = self.free;
+            let used = self.sweep(page);
+            if !used && self.pages.len() > self.page_budget {
+                // Empty and beyond the budget: unlink its cells, release it.
+                self.free = before;
+                if let Ok(at) = self.pages.binary_search(&page) {
+                    self.pages.remove(at);
+                }
+                // Safety: the page came from `alloc` with this layout and
+                // holds no object.
+                unsafe { dealloc(page as *mut u8, PAGE_LAYOUT) };
+            } else if !self.free.is_null() {
+                return;
+            }
+        }
+        self.grow();
+    }
+
+    /// Sweeps one page: frees its unmarked objects, unmarks the others and
+    /// links its free cells in front of the free list, in address order.
+    /// Returns whether any object on it is live.
+    fn sweep(&mut self, page: usize) -> bool {
+        let mut used = false;
+        for i in (0..CELLS_PER_PAGE).rev() {
+            let c = cell(page, i);
+            // Safety: `c` is a cell of this page; an unmarked object in it is
+            // unreachable, so dropping it in place is its last use.
+            unsafe {
+                match state(c) {
+                    MARKED => {
+                        (*c).state.set(LIVE);
+                        used = true;
+                        continue;
+                    }
+                    LIVE => {
+                        self.stats.objects_freed += 1;
+                        std::ptr::drop_in_place(&mut (*c).obj);
+                    }
+                    _ => {}
+                }
+                link_free(c, self.free);
+            }
+            self.free = c;
+        }
+        used
+    }
+
+    /// Sweeps the pages left from the last marking.
+    fn finish_sweep(&mut self) {
+        while let Some(page) = self.unswept.pop() {
+            self.sweep(page);
         }
     }
 }
 
 /// The size the collector accounts for one object.
 pub fn object_size(b: &GcBox) -> u64 {
-    std::mem::size_of::<GcBox>() as u64 + b.obj.payload_size()
+    CELL_BYTES as u64 + b.obj.payload_size()
 }
 
 thread_local! {
@@ -141,17 +297,34 @@ pub fn unregister_root(id: RootId) {
 #[inline(always)]
 pub fn write_barrier(_holder: Value, _value: Value) {}
 
-/// Records a new object (called by `heap::alloc`).
-pub(crate) fn register(ptr: *mut GcBox, size: u64) {
+/// A free cell for a new object accounted as `size` bytes (called by
+/// `heap::alloc`, which writes the object into it).
+pub(crate) fn allocate_cell(size: u64) -> *mut GcBox {
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
-        h.objects.push(ptr);
+        if h.free.is_null() {
+            h.refill();
+        }
+        let cell = h.free;
+        // Safety: free cells hold the next free cell after their state byte.
+        h.free = unsafe { cell.cast::<u8>().add(8).cast::<*mut GcBox>().read() };
         h.allocated_since += size;
         h.stats.bytes_allocated += size;
-        if h.stress || h.allocated_since > h.threshold {
-            gene_gc_requested.store(1, Ordering::Relaxed);
+        if h.allocated_since > h.threshold {
+            if h.settings.is_none() {
+                let settings = h.settings();
+                h.threshold = if settings.stress {
+                    0
+                } else {
+                    settings.min_heap
+                };
+            }
+            if h.allocated_since > h.threshold {
+                gene_gc_requested.store(1, Ordering::Relaxed);
+            }
         }
-    });
+        cell
+    })
 }
 
 /// Whether a safepoint should collect.
@@ -168,73 +341,86 @@ pub type RootTracer<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Value));
 /// from the caller's frame up to `stack_top` is scanned conservatively.
 pub fn collect(stack_top: usize, roots: RootTracer) {
     let start = Instant::now();
-    // Sorted object addresses, for deciding whether a stack word points
-    // into an object.
-    let mut sorted: Vec<usize> =
-        HEAP.with(|h| h.borrow().objects.iter().map(|p| *p as usize).collect());
-    sorted.sort_unstable();
-    let mut gray: Vec<*const GcBox> = Vec::new();
-    let mark = |v: Value, gray: &mut Vec<*const GcBox>| {
-        if let Some(p) = v.as_ptr() {
-            // Safety: boxed values point to registered, live objects.
-            let b = unsafe { &*p };
-            if !b.marked.get() {
-                b.marked.set(true);
-                gray.push(p);
-            }
-        }
-    };
-    roots(&mut |v| mark(v, &mut gray));
+    HEAP.with(|h| {
+        let mut h = h.borrow_mut();
+        h.finish_sweep();
+        // Sweeping relinks every free cell.
+        h.free = std::ptr::null_mut();
+    });
+    let mut marker = Marker::default();
+    roots(&mut |v| marker.mark(v));
     EXTRA_ROOTS.with(|extra| {
         for v in extra.borrow().iter().flatten() {
-            mark(*v, &mut gray);
+            marker.mark(*v);
         }
     });
-    scan_stack(stack_top, &sorted, &mut |p| {
-        // Safety: `p` is the address of a registered object.
-        let v = unsafe { Value::from_ptr(p) };
-        mark(v, &mut gray);
+    HEAP.with(|h| {
+        let h = h.borrow();
+        scan_stack(stack_top, &mut |word| {
+            if let Some(p) = h.object_at(word) {
+                // Safety: `p` is the address of a live object.
+                marker.mark(unsafe { Value::from_ptr(p) });
+            }
+        });
     });
-    while let Some(p) = gray.pop() {
-        // Safety: only registered, live objects are pushed.
+    while let Some(p) = marker.gray.pop() {
+        // Safety: only live objects are pushed.
         let b = unsafe { &*p };
-        b.obj.trace(&mut |v| mark(v, &mut gray));
+        b.obj.trace(&mut |v| marker.mark(v));
     }
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
-        let mut live = 0u64;
-        let mut freed = 0u64;
-        let mut count = 0u64;
-        h.objects.retain(|&p| {
-            // Safety: registered objects are alive until freed here.
-            let b = unsafe { &*p };
-            if b.marked.get() {
-                b.marked.set(false);
-                live += object_size(b);
-                true
-            } else {
-                freed += object_size(b);
-                count += 1;
-                // Safety: nothing reachable points to an unmarked object.
-                drop(unsafe { Box::from_raw(p) });
-                false
-            }
-        });
-        h.live_after_last = live;
+        let settings = h.settings();
+        // What was live or allocated since and is not live now is freed
+        // (as accounted when allocated: sizes of grown arrays are not
+        // tracked).
+        h.stats.bytes_freed += (h.live + h.allocated_since).saturating_sub(marker.live);
+        h.live = marker.live;
         h.allocated_since = 0;
-        h.threshold = ((live as f64 * h.growth) as u64).max(h.min_heap);
+        h.threshold = if settings.stress {
+            0
+        } else {
+            ((marker.live as f64 * settings.growth) as u64).max(settings.min_heap)
+        };
+        h.page_budget = (marker.live + h.threshold).div_ceil(PAGE_BYTES as u64) as usize;
+        h.unswept = h.pages.iter().rev().copied().collect();
         let pause = start.elapsed();
         h.stats.collections += 1;
-        h.stats.bytes_freed += freed;
-        h.stats.objects_freed += count;
         h.stats.total_pause += pause;
         h.stats.max_pause = h.stats.max_pause.max(pause);
         gene_gc_requested.store(0, Ordering::Relaxed);
     });
 }
 
+/// The marking state: objects marked but not yet traced, and the bytes
+/// marked.
+#[derive(Default)]
+struct Marker {
+    gray: Vec<*const GcBox>,
+    live: u64,
+}
+
+impl Marker {
+    fn mark(&mut self, v: Value) {
+        if let Some(p) = v.as_ptr() {
+            // Safety: boxed values point to live objects.
+            let b = unsafe { &*p };
+            if b.state.get() == LIVE {
+                b.state.set(MARKED);
+                self.live += object_size(b);
+                self.gray.push(p);
+            }
+        }
+    }
+}
+
+/// The statistics so far, with the last collection's garbage all freed.
 pub fn stats() -> Stats {
-    HEAP.with(|h| h.borrow().stats)
+    HEAP.with(|h| {
+        let mut h = h.borrow_mut();
+        h.finish_sweep();
+        h.stats
+    })
 }
 
 /// Prints the statistics to stderr when `GENE_GC_STATS=1`.
@@ -264,27 +450,22 @@ pub fn report_stats() {
     }
 }
 
-/// Calls `found` with every registered object some word on the stack
-/// (between this frame and `stack_top`) or in a callee-saved register
-/// points to or into.
+/// Calls `check` with every word on the stack (between this frame and
+/// `stack_top`) and in the callee-saved registers, with the tag of a boxed
+/// value removed.
 #[inline(never)]
-fn scan_stack(stack_top: usize, sorted: &[usize], found: &mut dyn FnMut(*const GcBox)) {
+fn scan_stack(stack_top: usize, check: &mut dyn FnMut(usize)) {
     let registers = spill_registers();
     let here = std::ptr::addr_of!(registers) as usize;
-    let size = std::mem::size_of::<GcBox>();
-    let mut check = |word: usize| {
-        let candidate = if (word as u64) >> 48 == crate::value::TAG_PTR {
-            word & ((1usize << 48) - 1)
+    let mut untagged = |word: usize| {
+        if (word as u64) >> 48 == crate::value::TAG_PTR {
+            check(word & ((1usize << 48) - 1))
         } else {
-            word
-        };
-        let i = sorted.partition_point(|&a| a <= candidate);
-        if i > 0 && candidate < sorted[i - 1] + size {
-            found(sorted[i - 1] as *const GcBox);
+            check(word)
         }
     };
     for r in registers {
-        check(r);
+        untagged(r);
     }
     if stack_top <= here {
         return;
@@ -294,7 +475,7 @@ fn scan_stack(stack_top: usize, sorted: &[usize], found: &mut dyn FnMut(*const G
     for i in 0..words {
         // Safety: every address between this frame and the recorded top
         // of the same thread's stack is mapped and readable.
-        check(unsafe { std::ptr::read_volatile(base.add(i)) });
+        untagged(unsafe { std::ptr::read_volatile(base.add(i)) });
     }
 }
 

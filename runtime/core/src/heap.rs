@@ -12,11 +12,17 @@ use crate::object::{
 use crate::symbol::Symbol;
 use crate::value::Value;
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A heap object with its collector header.
+/// The elements of an array or set: up to two are stored in the object itself,
+/// so small arrays (pairs, tree nodes) need no separate buffer.
+pub type Items = smallvec::SmallVec<[Value; 2]>;
+
+/// A heap object with its collector header: one cell of the collector's
+/// pages ([`crate::gc`]). `repr(C)` puts the state first, where the
+/// collector reads it whether the cell holds an object or is free.
+#[repr(C)]
 pub struct GcBox {
-    pub marked: Cell<bool>,
+    pub(crate) state: Cell<u8>,
     pub obj: Obj,
 }
 
@@ -26,9 +32,9 @@ pub enum Obj {
     Int(i64),
     Str(Box<str>),
     ComplexSymbol(Box<[Symbol]>),
-    Array(RefCell<Vec<Value>>),
-    Map(RefCell<PropMap>),
-    Set(RefCell<Vec<Value>>),
+    Array(RefCell<Items>),
+    Map(Box<RefCell<PropMap>>),
+    Set(RefCell<Items>),
     Gene(Box<Gene>),
     Range(Range),
     /// A quote kept inside quoted data (spec 02 §2.9).
@@ -39,35 +45,30 @@ pub enum Obj {
     Explode(Value),
     /// A captured variable.
     Cell(Cell<Value>),
-    Function(Function),
+    Function(Box<Function>),
     Native(NativeFn),
     BoundMethod(BoundMethod),
     Class(Box<Class>),
-    Instance(Instance),
+    Instance(Box<Instance>),
     Namespace(Box<Namespace>),
     Future(Box<Future>),
     EnumType(Box<EnumType>),
     EnumMember(EnumMember),
 }
 
-static BYTES_ALLOCATED: AtomicU64 = AtomicU64::new(0);
-
 /// Allocates `obj` on the heap and returns a value pointing to it.
 pub fn alloc(obj: Obj) -> Value {
     let size = std::mem::size_of::<GcBox>() as u64 + obj.payload_size();
-    BYTES_ALLOCATED.fetch_add(size, Ordering::Relaxed);
-    let raw = Box::into_raw(Box::new(GcBox {
-        marked: Cell::new(false),
-        obj,
-    }));
-    crate::gc::register(raw, size);
-    // Safety: the collector frees the box only once nothing reaches it.
-    unsafe { Value::from_ptr(raw) }
-}
-
-/// Bytes handed out by [`alloc`] so far (object headers and inline payloads).
-pub fn bytes_allocated() -> u64 {
-    BYTES_ALLOCATED.load(Ordering::Relaxed)
+    let cell = crate::gc::allocate_cell(size);
+    // Safety: `allocate_cell` hands out a free, writable cell of the size of
+    // a `GcBox`, which the collector frees only once nothing reaches it.
+    // The fields are written one by one: building the whole box in a
+    // temporary first costs a store-forwarding stall on every allocation.
+    unsafe {
+        std::ptr::addr_of_mut!((*cell).obj).write(obj);
+        std::ptr::addr_of_mut!((*cell).state).write(Cell::new(crate::gc::LIVE));
+        Value::from_ptr(cell)
+    }
 }
 
 pub fn string(s: impl Into<Box<str>>) -> Value {
@@ -75,20 +76,27 @@ pub fn string(s: impl Into<Box<str>>) -> Value {
 }
 
 pub fn array(items: Vec<Value>) -> Value {
+    array_of(Items::from_vec(items))
+}
+
+pub fn array_of(items: Items) -> Value {
     alloc(Obj::Array(RefCell::new(items)))
 }
 
 pub fn map(entries: PropMap) -> Value {
-    alloc(Obj::Map(RefCell::new(entries)))
+    alloc(Obj::Map(Box::new(RefCell::new(entries))))
 }
 
 impl Obj {
     /// Bytes the object owns outside its box (string text, element
     /// buffers), as allocated.
+    #[inline]
     pub fn payload_size(&self) -> u64 {
         (match self {
             Obj::Str(s) => s.len(),
-            Obj::Array(items) | Obj::Set(items) => items.borrow().capacity() * 8,
+            Obj::Array(items) | Obj::Set(items) if items.borrow().spilled() => {
+                items.borrow().capacity() * 8
+            }
             Obj::Map(m) => m.borrow().capacity() * 24,
             Obj::Function(f) => f.upvalues.len() * 8,
             _ => 0,
@@ -149,6 +157,6 @@ mod tests {
     #[test]
     fn objects_stay_small() {
         let size = std::mem::size_of::<GcBox>();
-        assert!(size <= 96, "GcBox is {size} bytes");
+        assert!(size <= 48, "GcBox is {size} bytes");
     }
 }

@@ -440,6 +440,23 @@ pub unsafe extern "C" fn gene_step(
     }
 }
 
+/// `[a b ...]`: a new array of the `n` values at `items`.
+///
+/// # Safety
+/// `items` points to `n` live values.
+#[no_mangle]
+pub unsafe extern "C" fn gene_make_array(items: *const u64, n: u32) -> u64 {
+    // Safety: Value is a transparent u64.
+    let items = std::slice::from_raw_parts(items as *const Value, n as usize);
+    with_vm(|vm| to_abi(crate::call::new_array(vm, items)))
+}
+
+/// `coll/i` with a literal index.
+#[no_mangle]
+pub extern "C" fn gene_get_child(coll: u64, i: i64) -> u64 {
+    with_vm(|vm| to_abi(vm.get_child(value(coll), i)))
+}
+
 /// A fresh cell holding `v` (a `var` of a captured variable).
 #[no_mangle]
 pub extern "C" fn gene_cell_new(v: u64) -> u64 {

@@ -51,10 +51,7 @@ impl CallSite {
 
 /// Splices spread markers: `[1 xs... 4]`.
 pub fn splice(vm: &Vm, items: Vec<Value>) -> VmResult<Vec<Value>> {
-    if !items
-        .iter()
-        .any(|v| matches!(v.obj(), Some(Obj::Explode(_))))
-    {
+    if !items.iter().any(|v| is_spread(*v)) {
         return Ok(items);
     }
     let mut out = Vec::with_capacity(items.len());
@@ -71,6 +68,19 @@ pub fn splice(vm: &Vm, items: Vec<Value>) -> VmResult<Vec<Value>> {
         }
     }
     Ok(out)
+}
+
+fn is_spread(v: Value) -> bool {
+    matches!(v.obj(), Some(Obj::Explode(_)))
+}
+
+/// A new array of `items`, with spread markers expanded.
+pub fn new_array(vm: &Vm, items: &[Value]) -> VmResult {
+    if items.iter().any(|v| is_spread(*v)) {
+        return Ok(heap::array(splice(vm, items.to_vec())?));
+    }
+    // Collected, not `from_slice`: no `memcpy` call for the common tiny arrays.
+    Ok(heap::array_of(items.iter().copied().collect()))
 }
 
 impl Vm {
@@ -399,7 +409,7 @@ impl Vm {
 /// The positional elements and properties a pattern sees in a value.
 pub fn destructure(v: Value) -> (Vec<Value>, PropMap) {
     match v.obj() {
-        Some(Obj::Array(a)) => (a.borrow().clone(), prop_map()),
+        Some(Obj::Array(a)) => (a.borrow().to_vec(), prop_map()),
         Some(Obj::Gene(g)) => (g.children.borrow().clone(), g.props.borrow().clone()),
         Some(Obj::Map(m)) => (Vec::new(), m.borrow().clone()),
         _ => (vec![v], prop_map()),

@@ -21,10 +21,10 @@ impl Vm {
     pub fn make_exception(&self, class: Value, message: String) -> Value {
         let mut props = prop_map();
         props.insert(Symbol::intern("message"), heap::string(message));
-        heap::alloc(Obj::Instance(Instance {
+        heap::alloc(Obj::Instance(Box::new(Instance {
             class,
             props: RefCell::new(props),
-        }))
+        })))
     }
 
     /// Converts a core error into the matching Gene exception.

@@ -861,7 +861,7 @@ impl Vm {
             ProtoKind::Macro => FnKind::Macro,
             _ => FnKind::Function,
         };
-        heap::alloc(Obj::Function(Function {
+        heap::alloc(Obj::Function(Box::new(Function {
             proto,
             kind,
             upvalues,
@@ -869,7 +869,7 @@ impl Vm {
             ns,
             owner: Cell::new(Value::NIL),
             is_async: proto.is_async,
-        }))
+        })))
     }
 
     /// A method call: `receiver` sits in the callee slot.
@@ -900,10 +900,10 @@ impl Vm {
                 format!("new needs a class, got {}", display(class)),
             ));
         };
-        let instance = heap::alloc(Obj::Instance(Instance {
+        let instance = heap::alloc(Obj::Instance(Box::new(Instance {
             class,
             props: RefCell::new(prop_map()),
-        }));
+        })));
         match self.find_method(class, Symbol::intern("ctor")) {
             None if c.builtin => Err(self.error(
                 ErrorKind::TypeError,
@@ -961,7 +961,7 @@ impl Vm {
     pub(crate) fn iteration_source(&self, coll: Value) -> VmResult {
         match coll.obj() {
             Some(Obj::Array(_) | Obj::Gene(_) | Obj::Range(_) | Obj::Map(_)) => Ok(coll),
-            Some(Obj::Set(s)) => Ok(heap::array(s.borrow().clone())),
+            Some(Obj::Set(s)) => Ok(heap::array_of(s.borrow().clone())),
             Some(Obj::Str(s)) => Ok(heap::array(s.chars().map(Value::char).collect())),
             _ if coll.is_nil() => Ok(heap::array(Vec::new())),
             _ => Err(self.error(
@@ -1141,7 +1141,7 @@ impl Vm {
                 Ok(heap::alloc(Obj::Quote(inner)))
             }
             Some(Obj::Array(a)) => {
-                let a = a.borrow().clone();
+                let a = a.borrow().to_vec();
                 Ok(heap::array(items(self, a)?))
             }
             Some(Obj::Map(m)) => {

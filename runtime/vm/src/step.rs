@@ -3,7 +3,7 @@
 //! one implementation, used by the interpreter for its cold instructions
 //! and by native code through the ABI's `gene_step`.
 
-use crate::call::{splice, CallOutcome, CallSite};
+use crate::call::{new_array, splice, CallOutcome, CallSite};
 use crate::errors::VmResult;
 use crate::interp::new_future;
 use crate::vm::{new_class, new_namespace, Vm};
@@ -64,7 +64,7 @@ impl Vm {
                 Ok(a)
             }
             Instr::Neg => numeric::negate(a).map_err(|e| self.raise(e)),
-            Instr::MakeArray(_) => Ok(heap::array(splice(self, ops.to_vec())?)),
+            Instr::MakeArray(_) => new_array(self, ops),
             Instr::MakeSet(_) => {
                 let mut unique: Vec<Value> = Vec::with_capacity(ops.len());
                 for v in splice(self, ops.to_vec())? {
@@ -72,7 +72,7 @@ impl Vm {
                         unique.push(v);
                     }
                 }
-                Ok(heap::alloc(Obj::Set(RefCell::new(unique))))
+                Ok(heap::alloc(Obj::Set(RefCell::new(unique.into()))))
             }
             Instr::MakeMap { keys } => Ok(heap::map(
                 keys_of(keys)

@@ -64,7 +64,7 @@ pub fn install(vm: &mut Vm) {
 }
 
 /// The receiver's element cell.
-fn cells(vm: &Vm, this: Value) -> VmResult<&'static RefCell<Vec<Value>>> {
+fn cells(vm: &Vm, this: Value) -> VmResult<&'static RefCell<heap::Items>> {
     match this.obj() {
         Some(Obj::Array(a)) => Ok(a),
         _ => Err(vm.bad_receiver("Array method", "Array", this)),
@@ -73,7 +73,7 @@ fn cells(vm: &Vm, this: Value) -> VmResult<&'static RefCell<Vec<Value>>> {
 
 /// A snapshot of the receiver's elements.
 fn items(vm: &Vm, this: Value) -> VmResult<Vec<Value>> {
-    Ok(cells(vm, this)?.borrow().clone())
+    Ok(cells(vm, this)?.borrow().to_vec())
 }
 
 fn size(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {

@@ -27,11 +27,11 @@ pub fn install(vm: &mut Vm) {
         Ok(Value::bool(found))
     });
     vm.def_method(set, "to_a", |vm, this, _, _| {
-        Ok(heap::array(elements(vm, this)?.borrow().clone()))
+        Ok(heap::array_of(elements(vm, this)?.borrow().clone()))
     });
 }
 
-fn elements(vm: &Vm, this: Value) -> VmResult<&'static RefCell<Vec<Value>>> {
+fn elements(vm: &Vm, this: Value) -> VmResult<&'static RefCell<heap::Items>> {
     match this.obj() {
         Some(Obj::Set(s)) => Ok(s),
         _ => Err(vm.bad_receiver("Set method", "Set", this)),
