@@ -57,6 +57,8 @@ pub enum Obj {
 }
 
 /// Allocates `obj` on the heap and returns a value pointing to it.
+/// Inlined, so the object is built in its cell rather than copied there.
+#[inline(always)]
 pub fn alloc(obj: Obj) -> Value {
     let size = std::mem::size_of::<GcBox>() as u64 + obj.payload_size();
     let cell = crate::gc::allocate_cell(size);
@@ -79,6 +81,7 @@ pub fn array(items: Vec<Value>) -> Value {
     array_of(Items::from_vec(items))
 }
 
+#[inline]
 pub fn array_of(items: Items) -> Value {
     alloc(Obj::Array(RefCell::new(items)))
 }

@@ -454,6 +454,16 @@ pub unsafe extern "C" fn gene_make_array(items: *const u64, n: u32) -> u64 {
 /// `coll/i` with a literal index.
 #[no_mangle]
 pub extern "C" fn gene_get_child(coll: u64, i: i64) -> u64 {
+    // Elements of arrays first: tree and tuple code lives on them.
+    if let (Some(Obj::Array(items)), Ok(at)) = (value(coll).obj(), usize::try_from(i)) {
+        if let Some(v) = items
+            .try_borrow()
+            .ok()
+            .and_then(|items| items.get(at).copied())
+        {
+            return v.bits();
+        }
+    }
     with_vm(|vm| to_abi(vm.get_child(value(coll), i)))
 }
 

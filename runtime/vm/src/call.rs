@@ -79,8 +79,13 @@ pub fn new_array(vm: &Vm, items: &[Value]) -> VmResult {
     if items.iter().any(|v| is_spread(*v)) {
         return Ok(heap::array(splice(vm, items.to_vec())?));
     }
-    // Collected, not `from_slice`: no `memcpy` call for the common tiny arrays.
-    Ok(heap::array_of(items.iter().copied().collect()))
+    // Filled in place: building the elements first and moving them into the
+    // new object costs a store-forwarding stall.
+    let array = heap::array_of(heap::Items::new());
+    if let Some(Obj::Array(a)) = array.obj() {
+        a.borrow_mut().extend(items.iter().copied());
+    }
+    Ok(array)
 }
 
 impl Vm {
