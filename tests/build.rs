@@ -615,7 +615,7 @@ fn aarch64_executables_run_under_qemu() {
 
 /// The backend's runtime table and `runtime/vm/src/abi.rs` agree on every
 /// signature: each `extern "C"` function of the ABI source, its parameter
-/// and return types mapped to the table's (`u64` → I64, `u32`/`i32` → I32,
+/// and return types mapped to the table's (`u64`/`i64` → I64, `u32`/`i32` → I32,
 /// pointers → Ptr, no result → Void), equals the table's entry, and the
 /// table has no entry the source lacks.
 #[test]
@@ -626,7 +626,7 @@ fn runtime_table_signatures_match_the_abi_source() {
     let ty_of = |t: &str| -> Ty {
         let t = t.trim();
         match t {
-            "u64" => Ty::I64,
+            "u64" | "i64" => Ty::I64,
             "u32" | "i32" => Ty::I32,
             "" => Ty::Void,
             _ if t.starts_with('*') => Ty::Ptr,

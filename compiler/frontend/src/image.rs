@@ -722,6 +722,7 @@ impl Writer {
             Obj::Future(_) => Err(ImageError::UnsupportedValue("future")),
             Obj::EnumType(_) => Err(ImageError::UnsupportedValue("enum")),
             Obj::EnumMember(_) => Err(ImageError::UnsupportedValue("enum member")),
+            Obj::Custom(_) => Err(ImageError::UnsupportedValue("host object")),
         }
     }
 

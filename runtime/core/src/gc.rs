@@ -19,7 +19,7 @@
 //! when the bytes allocated since the last collection exceed
 //! max(min heap, growth × live bytes after it).
 
-use crate::heap::GcBox;
+use crate::heap::{GcBox, Obj};
 use crate::value::Value;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::RefCell;
@@ -56,6 +56,8 @@ struct Heap {
     unswept: Vec<usize>,
     /// Free cells, linked through the word after their state byte.
     free: *mut GcBox,
+    /// Objects whose finalizer must run once a marking leaves them unmarked.
+    finalizable: Vec<Value>,
     /// Pages beyond this count are returned to the system when sweeping
     /// finds them empty.
     page_budget: usize,
@@ -143,6 +145,7 @@ impl Heap {
             pages: Vec::new(),
             unswept: Vec::new(),
             free: std::ptr::null_mut(),
+            finalizable: Vec::new(),
             page_budget: usize::MAX,
             allocated_since: 0,
             live: 0,
@@ -327,6 +330,11 @@ pub(crate) fn allocate_cell(size: u64) -> *mut GcBox {
     })
 }
 
+/// Records that `v` (a `Custom`) has a finalizer to run when it dies.
+pub(crate) fn register_finalizable(v: Value) {
+    HEAP.with(|h| h.borrow_mut().finalizable.push(v));
+}
+
 /// Whether a safepoint should collect.
 #[inline]
 pub fn requested() -> bool {
@@ -384,11 +392,31 @@ pub fn collect(stack_top: usize, roots: RootTracer) {
         };
         h.page_budget = (marker.live + h.threshold).div_ceil(PAGE_BYTES as u64) as usize;
         h.unswept = h.pages.iter().rev().copied().collect();
+        gene_gc_requested.store(0, Ordering::Relaxed);
+    });
+    // Finalizers run last, with the heap consistent: they may allocate.
+    let dying = HEAP.with(|h| {
+        let mut h = h.borrow_mut();
+        let (live, dying) = std::mem::take(&mut h.finalizable)
+            .into_iter()
+            .partition(|v| {
+                v.as_ptr()
+                    .is_some_and(|p| unsafe { &*p }.state.get() == MARKED)
+            });
+        h.finalizable = live;
+        dying
+    });
+    for v in dying {
+        if let Some(Obj::Custom(c)) = v.obj() {
+            c.finalize();
+        }
+    }
+    HEAP.with(|h| {
+        let mut h = h.borrow_mut();
         let pause = start.elapsed();
         h.stats.collections += 1;
         h.stats.total_pause += pause;
         h.stats.max_pause = h.stats.max_pause.max(pause);
-        gene_gc_requested.store(0, Ordering::Relaxed);
     });
 }
 
@@ -411,6 +439,73 @@ impl Marker {
                 self.gray.push(p);
             }
         }
+    }
+}
+
+/// The collector's hooks for extensions (C ABI): host objects with
+/// finalizers, roots, a collection request and the write barrier. Values
+/// cross as their 64-bit bits.
+pub mod hooks {
+    use super::{register_root, unregister_root, RootId};
+    use crate::heap;
+    use crate::object::{Custom, Finalizer};
+    use crate::value::Value;
+    use std::cell::Cell;
+    use std::ffi::c_void;
+    use std::sync::atomic::Ordering;
+
+    fn value(bits: u64) -> Value {
+        // Safety: extensions only pass bits they received from the runtime.
+        unsafe { Value::from_bits(bits) }
+    }
+
+    /// A new host object holding `data`; `finalizer` (may be null) is
+    /// called with `data` once the object is unreachable; `class` (or nil)
+    /// gives it methods.
+    #[no_mangle]
+    pub extern "C" fn gene_gc_new_custom(
+        data: *mut c_void,
+        finalizer: Option<Finalizer>,
+        class: u64,
+    ) -> u64 {
+        heap::custom(Custom {
+            data,
+            finalizer: Cell::new(finalizer),
+            class: value(class),
+        })
+        .bits()
+    }
+
+    /// The data of a host object, or null for any other value.
+    #[no_mangle]
+    pub extern "C" fn gene_gc_custom_data(v: u64) -> *mut c_void {
+        match value(v).obj() {
+            Some(heap::Obj::Custom(c)) => c.data,
+            _ => std::ptr::null_mut(),
+        }
+    }
+
+    /// Keeps `v` alive until `gene_gc_unregister_root` with the returned id.
+    #[no_mangle]
+    pub extern "C" fn gene_gc_register_root(v: u64) -> u64 {
+        register_root(value(v)).0 as u64
+    }
+
+    #[no_mangle]
+    pub extern "C" fn gene_gc_unregister_root(id: u64) {
+        unregister_root(RootId(id as usize));
+    }
+
+    /// Asks for a collection at the next safepoint.
+    #[no_mangle]
+    pub extern "C" fn gene_gc_request_collection() {
+        super::gene_gc_requested.store(1, Ordering::Relaxed);
+    }
+
+    /// To call after storing `value` into `holder` (a no-op for now).
+    #[no_mangle]
+    pub extern "C" fn gene_gc_write_barrier(holder: u64, v: u64) {
+        super::write_barrier(value(holder), value(v));
     }
 }
 
@@ -549,5 +644,34 @@ mod tests {
             std::hint::black_box(on_stack).as_str(),
             Some("on the stack")
         );
+    }
+
+    #[test]
+    fn finalizers_run_once_when_their_object_dies() {
+        use crate::object::{Custom, Finalizer};
+        use std::sync::atomic::AtomicU64;
+        static FINALIZED: AtomicU64 = AtomicU64::new(0);
+        unsafe extern "C" fn count(data: *mut std::ffi::c_void) {
+            FINALIZED.fetch_add(data as u64, Ordering::Relaxed);
+        }
+        let finalizer: Finalizer = count;
+        let host = heap::custom(Custom {
+            data: 5 as *mut std::ffi::c_void,
+            finalizer: std::cell::Cell::new(Some(finalizer)),
+            class: Value::NIL,
+        });
+        assert_eq!(hooks::gene_gc_custom_data(host.bits()) as u64, 5);
+        let id = hooks::gene_gc_register_root(host.bits());
+        collect(0, &mut |_| {});
+        assert_eq!(
+            FINALIZED.load(Ordering::Relaxed),
+            0,
+            "finalized while rooted"
+        );
+        hooks::gene_gc_unregister_root(id);
+        collect(0, &mut |_| {});
+        assert_eq!(FINALIZED.load(Ordering::Relaxed), 5);
+        collect(0, &mut |_| {});
+        assert_eq!(FINALIZED.load(Ordering::Relaxed), 5, "finalized twice");
     }
 }

@@ -6,7 +6,7 @@
 //! it holds ([`Obj::trace`]).
 
 use crate::object::{
-    BoundMethod, Class, EnumMember, EnumType, Function, Future, Gene, Instance, Namespace,
+    BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, Instance, Namespace,
     NativeFn, PropMap, Range,
 };
 use crate::symbol::Symbol;
@@ -54,6 +54,8 @@ pub enum Obj {
     Future(Box<Future>),
     EnumType(Box<EnumType>),
     EnumMember(EnumMember),
+    /// A host object of an extension, finalized when unreachable.
+    Custom(Box<Custom>),
 }
 
 /// Allocates `obj` on the heap and returns a value pointing to it.
@@ -88,6 +90,14 @@ pub fn array_of(items: Items) -> Value {
 
 pub fn map(entries: PropMap) -> Value {
     alloc(Obj::Map(Box::new(RefCell::new(entries))))
+}
+
+/// A host object whose `finalizer` the collector calls with `data` once the
+/// object is unreachable.
+pub fn custom(custom: Custom) -> Value {
+    let v = alloc(Obj::Custom(Box::new(custom)));
+    crate::gc::register_finalizable(v);
+    v
 }
 
 impl Obj {
@@ -147,6 +157,7 @@ impl Obj {
             }
             Obj::EnumType(e) => e.members.borrow().values().for_each(|v| visit(*v)),
             Obj::EnumMember(m) => visit(m.parent),
+            Obj::Custom(c) => visit(c.class),
         }
     }
 }

@@ -161,3 +161,26 @@ pub struct EnumMember {
     pub name: Symbol,
     pub value: i64,
 }
+
+/// A finalizer: called with the host data of an unreachable [`Custom`].
+pub type Finalizer = unsafe extern "C" fn(*mut std::ffi::c_void);
+
+/// An opaque host object owned by an extension (spec 02, `Custom`): its data
+/// pointer, the function that releases it, and the class giving it methods
+/// (or nil).
+pub struct Custom {
+    pub data: *mut std::ffi::c_void,
+    pub finalizer: Cell<Option<Finalizer>>,
+    pub class: Value,
+}
+
+impl Custom {
+    /// Runs the finalizer, at most once.
+    pub fn finalize(&self) {
+        if let Some(f) = self.finalizer.take() {
+            // Safety: the extension that made the object supplied `f` for
+            // exactly this data.
+            unsafe { f(self.data) }
+        }
+    }
+}

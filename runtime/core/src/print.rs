@@ -75,6 +75,10 @@ pub fn type_name(v: Value) -> &'static str {
         Some(Obj::Future(_)) => "Future",
         Some(Obj::EnumType(_)) => "Enum",
         Some(Obj::EnumMember(_)) => "EnumMember",
+        Some(Obj::Custom(c)) => match c.class.obj() {
+            Some(Obj::Class(class)) => class.ns.name.name(),
+            _ => "Custom",
+        },
         None => "Object",
     }
 }
@@ -245,6 +249,9 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
                 let _ = write!(out, "{}/", e.name);
             }
             out.push_str(m.name.name());
+        }
+        Obj::Custom(_) => {
+            let _ = write!(out, "<{} custom>", type_name(v));
         }
     }
 }

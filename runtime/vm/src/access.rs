@@ -52,6 +52,7 @@ impl Vm {
             Some(Obj::Future(_)) => c.future,
             Some(Obj::EnumType(_)) => c.enum_type,
             Some(Obj::EnumMember(_)) => c.enum_member,
+            Some(Obj::Custom(x)) if x.class.obj().is_some() => x.class,
             _ => c.object,
         }
     }
