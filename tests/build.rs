@@ -221,6 +221,8 @@ fn stats_report_native_and_fallback_protos() {
         "bad --stats summary: {summary:?}"
     );
     let native: usize = words[0].parse().unwrap_or(0);
+    // `K with an int body`: `add` computes with ints only.
+    assert_eq!(lines.next(), Some("1 with an int body"), "{stdout}");
     let fallback_lines: Vec<&str> = lines.collect();
     assert_eq!(
         fallback_lines.len(),

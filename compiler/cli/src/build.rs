@@ -66,8 +66,8 @@ pub struct Args {
     /// Stop after code generation and write this instead of an executable
     #[arg(long, value_enum, value_name = "KIND")]
     emit: Option<EmitKind>,
-    /// Print how many Protos were compiled to native code, and why the
-    /// others stay bytecode
+    /// Print how many Protos were compiled to native code, how many of
+    /// them also got an int body, and why the others stay bytecode
     #[arg(long)]
     stats: bool,
     /// The target triple (default: the host; see `gene targets`)
@@ -203,7 +203,8 @@ fn output_path(args: &Args) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// `N of M Protos native (P%)`, then `name (file): reason` per fallback.
+/// `N of M Protos native (P%)`, `K with an int body`, then
+/// `name (file): reason` per fallback.
 fn render_stats(stats: &[ProtoStat]) -> String {
     let total = stats.len();
     let native = stats.iter().filter(|s| s.fallback.is_none()).count();
@@ -212,7 +213,10 @@ fn render_stats(stats: &[ProtoStat]) -> String {
     } else {
         native as f64 * 100.0 / total as f64
     };
-    let mut text = format!("{native} of {total} Protos native ({percent:.1}%)\n");
+    let int_bodies = stats.iter().filter(|s| s.int_body).count();
+    let mut text = format!(
+        "{native} of {total} Protos native ({percent:.1}%)\n{int_bodies} with an int body\n"
+    );
     for stat in stats {
         if let Some(reason) = &stat.fallback {
             text.push_str(&format!("{} ({}): {reason}\n", stat.name, stat.file));
@@ -232,19 +236,20 @@ mod tests {
 
     #[test]
     fn stats_format() {
-        let stat = |name: &str, fallback: Option<&str>| ProtoStat {
+        let stat = |name: &str, fallback: Option<&str>, int_body| ProtoStat {
             name: name.into(),
             file: "a.gene".into(),
             fallback: fallback.map(Into::into),
+            int_body,
         };
         let text = render_stats(&[
-            stat("<main>", None),
-            stat("f", Some("uses eval")),
-            stat("g", None),
+            stat("<main>", None, false),
+            stat("f", Some("uses eval"), false),
+            stat("g", None, true),
         ]);
         assert_eq!(
             text,
-            "2 of 3 Protos native (66.7%)\nf (a.gene): uses eval\n"
+            "2 of 3 Protos native (66.7%)\n1 with an int body\nf (a.gene): uses eval\n"
         );
     }
 }

@@ -46,6 +46,9 @@ pub struct ProtoStat {
     pub file: String,
     /// `None` when native, else why it stays bytecode.
     pub fallback: Option<String>,
+    /// Whether it also has an int body (computes with unboxed ints when
+    /// its arguments are ints).
+    pub int_body: bool,
 }
 
 pub struct Output {
@@ -123,9 +126,10 @@ pub fn compile(
     let debug = lower::DebugInfo::new(&cx, &module, protos.first().map_or("main.gene", |p| p.file));
     let program = lower::Program::new(&cx, &module, protos, &debug);
     let results = program.build().map_err(Error)?;
+    let int_bodies = program.int_bodies();
     let mut stats = Vec::with_capacity(protos.len());
     let mut natives = Vec::with_capacity(protos.len());
-    for (proto, result) in protos.iter().zip(results) {
+    for ((proto, result), int_body) in protos.iter().zip(results).zip(int_bodies) {
         let (native, fallback) = match result {
             Ok(f) => (Some(f), None),
             Err(reason) => (None, Some(reason)),
@@ -135,6 +139,7 @@ pub fn compile(
             name: proto.name.name().to_string(),
             file: proto.file.to_string(),
             fallback,
+            int_body,
         });
     }
     emit_entry(&cx, &module, image, &natives, &program.cache_words());

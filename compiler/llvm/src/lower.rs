@@ -11,7 +11,10 @@
 //! self tail call jumps back to the start.
 //!
 //! A Proto with an instruction or feature this lowering does not support
-//! stays bytecode; [`lower_proto`] says why.
+//! stays bytecode; [`lower_proto`] says why. A function computing with
+//! ints only also gets an int body ([`int_body`]).
+
+mod int_body;
 
 use crate::runtime_fns::runtime_fn;
 use gene_core::bytecode::{
@@ -230,6 +233,9 @@ struct Planned<'ctx> {
     /// For plain functions: the body taking its arguments in registers,
     /// which `entry` and direct call sites call.
     direct: Option<FunctionValue<'ctx>>,
+    /// For direct bodies that compute with ints only: the int body, which
+    /// the direct body enters when its arguments are ints.
+    int: Option<(FunctionValue<'ctx>, int_body::IntPlan)>,
     depth: Vec<Option<u32>>,
     max_depth: u32,
 }
@@ -276,7 +282,7 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
             ],
             false,
         );
-        let plans = protos
+        let mut plans = protos
             .iter()
             .enumerate()
             .map(|(i, proto)| {
@@ -297,6 +303,7 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
                 Ok(Planned {
                     entry,
                     direct,
+                    int: None,
                     depth,
                     max_depth,
                 })
@@ -320,6 +327,22 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
             .map(|(name, ts)| (name, ts[0]))
             .filter(|(_, t)| matches!(plans.get(*t as usize), Some(Ok(p)) if p.direct.is_some()))
             .collect();
+        for (i, plan) in plans.iter_mut().enumerate() {
+            let Ok(plan) = plan else { continue };
+            let (Some(direct), Some(arity)) = (plan.direct, direct_arity(protos[i])) else {
+                continue;
+            };
+            let self_name = defs
+                .iter()
+                .find(|(_, t)| **t == i as u32)
+                .map(|(name, _)| *name);
+            if let Ok(int_plan) = int_body::analyse(protos[i], arity, self_name) {
+                let name = direct.get_name().to_string_lossy();
+                let name = name.trim_end_matches("_direct");
+                let f = int_body::declare(cx, module, name, arity);
+                plan.int = Some((f, int_plan));
+            }
+        }
         let def_globals = defs
             .values()
             .map(|&t| {
@@ -349,6 +372,14 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
     /// The words of every inline cache (after [`Program::build`]).
     pub fn cache_words(&self) -> Vec<PointerValue<'ctx>> {
         self.cache_words.borrow().clone()
+    }
+
+    /// Per Proto: whether it has an int body.
+    pub fn int_bodies(&self) -> Vec<bool> {
+        self.plans
+            .iter()
+            .map(|p| matches!(p, Ok(p) if p.int.is_some()))
+            .collect()
     }
 
     /// Builds every native function; returns, per Proto, its table entry or
@@ -411,6 +442,9 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
             plan.max_depth,
             scope,
         )?;
+        if let Some((f, int_plan)) = &plan.int {
+            int_body::build(self, *f, proto, int_plan)?;
+        }
         for f in [Some(plan.entry), plan.direct].into_iter().flatten() {
             if !f.verify(false) {
                 return Err(format!(
@@ -697,7 +731,18 @@ fn build_function<'ctx>(
     let Some(Some(first)) = blocks.first().copied() else {
         return Err("empty code".into());
     };
-    b.build_unconditional_branch(first).map_err(b_err)?;
+    let int = program
+        .plans
+        .get(index as usize)
+        .and_then(|p| p.as_ref().ok())
+        .and_then(|p| p.int.as_ref());
+    let int_params = match (&params, int) {
+        (Params::Registers(values), Some((target, plan))) => Some((values.clone(), *target, plan)),
+        _ => {
+            b.build_unconditional_branch(first).map_err(b_err)?;
+            None
+        }
+    };
 
     let mut l = Lowering {
         program,
@@ -719,6 +764,9 @@ fn build_function<'ctx>(
         catch_blocks: HashMap::new(),
         unwind_block: None,
     };
+    if let Some((values, target, plan)) = int_params {
+        l.enter_int_body(&values, target, plan, first)?;
+    }
     for (pc, d) in depth.iter().enumerate() {
         let (Some(d), Some(block)) = (*d, l.blocks[pc]) else {
             continue;

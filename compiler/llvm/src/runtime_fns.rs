@@ -73,6 +73,16 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_int_arith",
+        params: &[I32, I64, I64],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_box_int",
+        params: &[I64],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_compare",
         params: &[I32, I64, I64],
         ret: I64,

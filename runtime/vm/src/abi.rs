@@ -386,6 +386,22 @@ pub extern "C" fn gene_arith(op: u32, a: u64, b: u64) -> u64 {
     }
 }
 
+/// `a op b` for two raw ints (`op` a `BinOp` code; `a` and `b` are i64
+/// bits), exactly as `gene_arith` computes it for the same int values: an
+/// int body calls it when its inline arithmetic overflows or divides by
+/// zero, to raise the same error.
+#[no_mangle]
+pub extern "C" fn gene_int_arith(op: u32, a: u64, b: u64) -> u64 {
+    gene_arith(op, Value::int(a as i64).bits(), Value::int(b as i64).bits())
+}
+
+/// The value of a raw int (its i64 bits): immediate when it fits, boxed
+/// otherwise.
+#[no_mangle]
+pub extern "C" fn gene_box_int(i: u64) -> u64 {
+    Value::int(i as i64).bits()
+}
+
 /// The slow path of `< <= > >=` (`op` a `CmpOp` code): a Bool value.
 #[no_mangle]
 pub extern "C" fn gene_compare(op: u32, a: u64, b: u64) -> u64 {
