@@ -14,7 +14,7 @@ use std::time::Duration;
 use support::{gene_binary, repo_root, run_captured, Captured};
 
 const TIMEOUT: Duration = Duration::from_secs(600);
-/// Rounds of the churn program: about 450 MB of garbage.
+/// Rounds of the churn program: about 270 MB of garbage.
 const ROUNDS: u64 = 400_000;
 
 fn describe(what: &str, c: &Captured) -> String {

@@ -101,17 +101,32 @@ pub fn custom(custom: Custom) -> Value {
 }
 
 impl Obj {
-    /// Bytes the object owns outside its box (string text, element
-    /// buffers), as allocated.
+    /// Bytes the object owns outside its cell (string text, element
+    /// buffers, boxed payloads), as allocated.
     #[inline]
     pub fn payload_size(&self) -> u64 {
+        use std::mem::size_of;
+        // An entry of a symbol-keyed map: hash, key and value, plus its index.
+        const ENTRY: usize = 32;
         (match self {
             Obj::Str(s) => s.len(),
+            Obj::ComplexSymbol(parts) => parts.len() * size_of::<Symbol>(),
             Obj::Array(items) | Obj::Set(items) if items.borrow().spilled() => {
                 items.borrow().capacity() * 8
             }
-            Obj::Map(m) => m.borrow().capacity() * 24,
-            Obj::Function(f) => f.upvalues.len() * 8,
+            Obj::Map(m) => size_of::<RefCell<PropMap>>() + m.borrow().capacity() * ENTRY,
+            Obj::Function(f) => size_of::<Function>() + f.upvalues.len() * 8,
+            Obj::Instance(i) => size_of::<Instance>() + i.props.borrow().capacity() * ENTRY,
+            Obj::Gene(g) => {
+                size_of::<Gene>()
+                    + g.props.borrow().capacity() * ENTRY
+                    + g.children.borrow().capacity() * 8
+            }
+            Obj::Class(_) => size_of::<Class>(),
+            Obj::Namespace(_) => size_of::<Namespace>(),
+            Obj::Future(_) => size_of::<Future>(),
+            Obj::EnumType(_) => size_of::<EnumType>(),
+            Obj::Custom(_) => size_of::<Custom>(),
             _ => 0,
         }) as u64
     }
