@@ -1253,6 +1253,52 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 self.check(r, pc)?;
                 self.store(self.stk(d - n)?, r)?;
             }
+            GetMember(_) => {
+                let cache = self.site_cache(2, pc)?;
+                let r = self.call(
+                    "gene_get_member",
+                    &[
+                        self.i32c(self.index).into(),
+                        self.i32c(pc as u32).into(),
+                        top(self)?.into(),
+                        cache.into(),
+                    ],
+                )?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - 1)?, r)?;
+            }
+            SetMember(_) => {
+                let cache = self.site_cache(2, pc)?;
+                let obj = self.load(self.stk(d - 2)?)?;
+                let r = self.call(
+                    "gene_set_member",
+                    &[
+                        self.i32c(self.index).into(),
+                        self.i32c(pc as u32).into(),
+                        obj.into(),
+                        top(self)?.into(),
+                        cache.into(),
+                    ],
+                )?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - 2)?, r)?;
+            }
+            CallMethod { args, .. } => {
+                let cache = self.site_cache(3, pc)?;
+                self.stack_to_tmp(d - args - 1, args + 1)?;
+                let r = self.call(
+                    "gene_call_method",
+                    &[
+                        self.i32c(self.index).into(),
+                        self.i32c(pc as u32).into(),
+                        self.tmp.into(),
+                        self.i32c(args).into(),
+                        cache.into(),
+                    ],
+                )?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - args - 1)?, r)?;
+            }
             GetChild(i) => {
                 let index = self.cx.i64_type().const_int(i as i64 as u64, true);
                 let r = self.call("gene_get_child", &[top(self)?.into(), index.into()])?;
@@ -1617,6 +1663,24 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         self.b.build_unconditional_branch(go_on).map_err(b_err)?;
         self.b.position_at_end(go_on);
         Ok(())
+    }
+
+    /// `words` zeroed cache words for the runtime function a site calls,
+    /// cleared again by every collection (they may name objects).
+    fn site_cache(&self, words: u32, pc: usize) -> R<PointerValue<'ctx>> {
+        let ty = self.cx.i64_type().array_type(words);
+        let name = format!("gene_site_{}_{pc}", self.index);
+        let g = self.module.add_global(ty, None, &name);
+        g.set_initializer(&ty.const_zero());
+        g.set_linkage(Linkage::Private);
+        for i in 0..words {
+            let at = unsafe {
+                g.as_pointer_value()
+                    .const_gep(ty, &[self.i64c(0), self.i64c(i as u64)])
+            };
+            self.program.cache_words.borrow_mut().push(at);
+        }
+        Ok(g.as_pointer_value())
     }
 
     /// A two-word inline cache at this site: when its first word equals

@@ -98,6 +98,21 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_get_member",
+        params: &[I32, I32, I64, Ptr],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_set_member",
+        params: &[I32, I32, I64, I64, Ptr],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_call_method",
+        params: &[I32, I32, Ptr, I32, Ptr],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_equals",
         params: &[I64, I64],
         ret: I64,

@@ -17,7 +17,7 @@ use crate::vm::{Frame, Vm, VmOptions};
 use gene_core::bytecode::{NativeCode, Proto, EXCEPTION_SENTINEL};
 use gene_core::heap::Obj;
 use gene_core::numeric::{arith, compare, equals, negate, BinOp, CmpOp};
-use gene_core::Value;
+use gene_core::{Instr, Symbol, Value};
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -481,6 +481,109 @@ pub extern "C" fn gene_get_child(coll: u64, i: i64) -> u64 {
         }
     }
     with_vm(|vm| to_abi(vm.get_child(value(coll), i)))
+}
+
+/// The member a member access names (`cache[0]`: the name's symbol plus
+/// one, filled on first use).
+///
+/// # Safety
+/// `cache` points to the site's writable cache words.
+unsafe fn member_name(proto: u32, pc: u32, cache: *mut u64) -> Option<Symbol> {
+    if *cache != 0 {
+        return Some(Symbol((*cache - 1) as u32));
+    }
+    let (Instr::GetMember(name) | Instr::SetMember(name)) = proto_at(proto).code[pc as usize]
+    else {
+        return None;
+    };
+    *cache = name.0 as u64 + 1;
+    Some(name)
+}
+
+/// `obj/name` (`GetMember` at `pc` of `proto`). `cache` is the site's two
+/// words: the name, and where in an instance's properties it was last
+/// found, which is checked before any hashing.
+///
+/// # Safety
+/// `cache` points to two writable words.
+#[no_mangle]
+pub unsafe extern "C" fn gene_get_member(proto: u32, pc: u32, obj: u64, cache: *mut u64) -> u64 {
+    let Some(name) = member_name(proto, pc, cache) else {
+        return Value::NIL.bits();
+    };
+    let obj = value(obj);
+    if let Some(Obj::Instance(i)) = obj.obj() {
+        if let Ok(props) = i.props.try_borrow() {
+            let at = &mut *cache.add(1);
+            if let Some((k, v)) = props.get_index(*at as usize) {
+                if *k == name {
+                    return v.bits();
+                }
+            }
+            return match props.get_full(&name) {
+                Some((i, _, v)) => {
+                    *at = i as u64;
+                    v.bits()
+                }
+                None => Value::NIL.bits(),
+            };
+        }
+    }
+    with_vm(|vm| to_abi(vm.get_member(obj, name)))
+}
+
+/// `(obj/name = v)` (`SetMember` at `pc` of `proto`), with the same cache as
+/// `gene_get_member`. Returns `v`.
+///
+/// # Safety
+/// `cache` points to two writable words.
+#[no_mangle]
+pub unsafe extern "C" fn gene_set_member(
+    proto: u32,
+    pc: u32,
+    obj: u64,
+    v: u64,
+    cache: *mut u64,
+) -> u64 {
+    let Some(name) = member_name(proto, pc, cache) else {
+        return Value::NIL.bits();
+    };
+    let (obj, v) = (value(obj), value(v));
+    if let Some(Obj::Instance(i)) = obj.obj() {
+        if let Ok(mut props) = i.props.try_borrow_mut() {
+            gene_core::gc::write_barrier(obj, v);
+            let at = &mut *cache.add(1);
+            match props.get_index_mut(*at as usize) {
+                Some((k, slot)) if *k == name => *slot = v,
+                _ => *at = props.insert_full(name, v).0 as u64,
+            }
+            return v.bits();
+        }
+    }
+    with_vm(|vm| to_abi(vm.set_member(obj, name, v).map(|_| v)))
+}
+
+/// `(receiver .name args...)` (`CallMethod` at `pc` of `proto`): `ops` holds
+/// the receiver and then `argc` arguments; `cache` is the site's three
+/// words (see `MethodCache`).
+///
+/// # Safety
+/// `ops` points to `argc + 1` live values, `cache` to three writable words.
+#[no_mangle]
+pub unsafe extern "C" fn gene_call_method(
+    proto: u32,
+    pc: u32,
+    ops: *const u64,
+    argc: u32,
+    cache: *mut u64,
+) -> u64 {
+    let Instr::CallMethod { name, .. } = proto_at(proto).code[pc as usize] else {
+        return Value::NIL.bits();
+    };
+    // Safety: Value is a transparent u64.
+    let ops = std::slice::from_raw_parts(ops as *const Value, argc as usize + 1);
+    let cache = &mut *(cache as *mut crate::call::MethodCache);
+    with_vm(|vm| to_abi(vm.call_method_cached(ops[0], name, &ops[1..], cache)))
 }
 
 /// A fresh cell holding `v` (a `var` of a captured variable).

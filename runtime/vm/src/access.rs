@@ -7,12 +7,22 @@ use crate::vm::Vm;
 use gene_core::heap::{self, Obj};
 use gene_core::print::{repr, type_name};
 use gene_core::{ErrorKind, Symbol, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Resolves a possibly negative index against a length.
 pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
     let len = len as i64;
     let i = if i < 0 { i + len } else { i };
     (0..len).contains(&i).then_some(i as usize)
+}
+
+/// Bumped whenever a class gains or replaces a method: a cached method
+/// lookup is valid only in the epoch it was made in.
+static METHOD_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// Records that some class's methods changed.
+pub(crate) fn methods_changed() {
+    METHOD_EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Vm {
@@ -73,6 +83,11 @@ impl Vm {
     }
 
     /// The method `name` of `class` or its ancestors.
+    /// The current method epoch (see [`methods_changed`]).
+    pub fn method_epoch() -> u64 {
+        METHOD_EPOCH.load(Ordering::Relaxed)
+    }
+
     pub fn find_method(&self, class: Value, name: Symbol) -> Option<Value> {
         let mut c = class;
         for _ in 0..10_000 {

@@ -88,7 +88,47 @@ pub fn new_array(vm: &Vm, items: &[Value]) -> VmResult {
     Ok(array)
 }
 
+/// A method call site's cache: the receiver class it last saw, the method
+/// found for it, and the method epoch of that lookup.
+pub type MethodCache = [u64; 3];
+
 impl Vm {
+    /// `(receiver .name args...)` run to completion, finding the method
+    /// through the site's `cache`; a plain native method is called directly.
+    pub(crate) fn call_method_cached(
+        &mut self,
+        receiver: Value,
+        name: Symbol,
+        args: &[Value],
+        cache: &mut MethodCache,
+    ) -> VmResult {
+        let class = self.class_of(receiver);
+        let epoch = Vm::method_epoch();
+        let method = if cache[0] == class.bits() && cache[2] == epoch {
+            // Safety: the cache holds a method value found in this epoch;
+            // a collection clears the cache.
+            unsafe { Value::from_bits(cache[1]) }
+        } else {
+            let Some(method) = self.find_method(class, name) else {
+                return Err(self.no_method(receiver, name));
+            };
+            *cache = [class.bits(), method.bits(), epoch];
+            method
+        };
+        if let Some(Obj::Function(f)) = method.obj() {
+            if let Some(code) = f.proto.native.get() {
+                if f.kind == FnKind::Function
+                    && !f.proto.is_async
+                    && !args.iter().any(|a| is_spread(*a))
+                {
+                    return self.call_native(code, method, receiver, args, Value::NIL);
+                }
+            }
+        }
+        let args = args.to_vec();
+        self.complete_call(|vm| vm.call_general(method, args, None, CallSite::method(receiver)))
+    }
+
     #[inline(always)]
     fn push_frame(&mut self, frame: Frame) -> VmResult<()> {
         if self.frames.len() >= MAX_FRAMES {

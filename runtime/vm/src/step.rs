@@ -26,7 +26,10 @@ impl Vm {
     }
 
     /// Runs a call to completion with a scratch callee slot.
-    fn complete_call(&mut self, call: impl FnOnce(&mut Vm) -> VmResult<CallOutcome>) -> VmResult {
+    pub(crate) fn complete_call(
+        &mut self,
+        call: impl FnOnce(&mut Vm) -> VmResult<CallOutcome>,
+    ) -> VmResult {
         let depth = self.stack.len();
         self.stack.push(Value::NIL);
         let r = match call(self) {
@@ -134,6 +137,7 @@ impl Vm {
                 }
                 if let Some(Obj::Class(c)) = class.obj() {
                     c.methods.borrow_mut().insert(name, method);
+                    crate::access::methods_changed();
                 }
                 Ok(class)
             }

@@ -83,6 +83,7 @@ impl Vm {
         let f = self.native(name, func);
         if let Some(Obj::Class(c)) = class.obj() {
             c.methods.borrow_mut().insert(Symbol::intern(name), f);
+            crate::access::methods_changed();
         }
     }
 
