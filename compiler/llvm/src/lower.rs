@@ -1253,6 +1253,17 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 self.check(r, pc)?;
                 self.store(self.stk(d - n)?, r)?;
             }
+            Select | SetKey => {
+                let f = if instr == Select {
+                    "gene_select"
+                } else {
+                    "gene_set_key"
+                };
+                let (a, b) = (self.load(self.stk(d - 3)?)?, self.load(self.stk(d - 2)?)?);
+                let r = self.call(f, &[a.into(), b.into(), top(self)?.into()])?;
+                self.check(r, pc)?;
+                self.store(self.stk(d - 3)?, r)?;
+            }
             GetMember(_) => {
                 let cache = self.site_cache(2, pc)?;
                 let r = self.call(

@@ -113,6 +113,16 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_select",
+        params: &[I64, I64, I64],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_set_key",
+        params: &[I64, I64, I64],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_equals",
         params: &[I64, I64],
         ret: I64,

@@ -488,6 +488,7 @@ pub extern "C" fn gene_get_child(coll: u64, i: i64) -> u64 {
 ///
 /// # Safety
 /// `cache` points to the site's writable cache words.
+#[inline(always)]
 unsafe fn member_name(proto: u32, pc: u32, cache: *mut u64) -> Option<Symbol> {
     if *cache != 0 {
         return Some(Symbol((*cache - 1) as u32));
@@ -563,6 +564,39 @@ pub unsafe extern "C" fn gene_set_member(
     with_vm(|vm| to_abi(vm.set_member(obj, name, v).map(|_| v)))
 }
 
+/// `(obj ./ key default)`: array elements by int key inline, anything else
+/// as `Select` does.
+#[no_mangle]
+pub extern "C" fn gene_select(obj: u64, key: u64, default: u64) -> u64 {
+    let (obj, key, default) = (value(obj), value(key), value(default));
+    if let (Some(Obj::Array(items)), Some(at)) = (obj.obj(), key.as_small_int()) {
+        if let Some(v) = usize::try_from(at)
+            .ok()
+            .and_then(|at| items.try_borrow().ok()?.get(at).copied())
+        {
+            return if v.is_nil() { default } else { v }.bits();
+        }
+    }
+    with_vm(|vm| to_abi(vm.select(obj, key, default)))
+}
+
+/// `($set obj (@ key) v)` and `(obj ./ key = v)`: array elements by int key
+/// inline, anything else as `SetKey` does. Returns `v`.
+#[no_mangle]
+pub extern "C" fn gene_set_key(obj: u64, key: u64, v: u64) -> u64 {
+    let (obj, key, v) = (value(obj), value(key), value(v));
+    if let (Some(Obj::Array(items)), Some(at)) = (obj.obj(), key.as_small_int()) {
+        if let Ok(mut items) = items.try_borrow_mut() {
+            if let Some(slot) = usize::try_from(at).ok().and_then(|at| items.get_mut(at)) {
+                gene_core::gc::write_barrier(obj, v);
+                *slot = v;
+                return v.bits();
+            }
+        }
+    }
+    with_vm(|vm| to_abi(vm.set_key(obj, key, v).map(|_| v)))
+}
+
 /// `(receiver .name args...)` (`CallMethod` at `pc` of `proto`): `ops` holds
 /// the receiver and then `argc` arguments; `cache` is the site's three
 /// words (see `MethodCache`).
@@ -577,12 +611,14 @@ pub unsafe extern "C" fn gene_call_method(
     argc: u32,
     cache: *mut u64,
 ) -> u64 {
-    let Instr::CallMethod { name, .. } = proto_at(proto).code[pc as usize] else {
-        return Value::NIL.bits();
-    };
     // Safety: Value is a transparent u64.
     let ops = std::slice::from_raw_parts(ops as *const Value, argc as usize + 1);
     let cache = &mut *(cache as *mut crate::call::MethodCache);
+    // The lowering calls this only for `CallMethod`.
+    let name = || match proto_at(proto).code[pc as usize] {
+        Instr::CallMethod { name, .. } => name,
+        other => unreachable!("gene_call_method for {other:?}"),
+    };
     with_vm(|vm| to_abi(vm.call_method_cached(ops[0], name, &ops[1..], cache)))
 }
 

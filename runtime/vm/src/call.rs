@@ -94,35 +94,47 @@ pub type MethodCache = [u64; 3];
 
 impl Vm {
     /// `(receiver .name args...)` run to completion, finding the method
-    /// through the site's `cache`; a plain native method is called directly.
+    /// through the site's `cache` (`name` is asked for only when it misses);
+    /// a plain native method is called directly.
     pub(crate) fn call_method_cached(
         &mut self,
         receiver: Value,
-        name: Symbol,
+        name: impl FnOnce() -> Symbol,
         args: &[Value],
         cache: &mut MethodCache,
     ) -> VmResult {
-        let class = self.class_of(receiver);
+        let class = match receiver.obj() {
+            Some(Obj::Instance(i)) => i.class,
+            _ => self.class_of(receiver),
+        };
         let epoch = Vm::method_epoch();
         let method = if cache[0] == class.bits() && cache[2] == epoch {
             // Safety: the cache holds a method value found in this epoch;
             // a collection clears the cache.
             unsafe { Value::from_bits(cache[1]) }
         } else {
+            let name = name();
             let Some(method) = self.find_method(class, name) else {
                 return Err(self.no_method(receiver, name));
             };
             *cache = [class.bits(), method.bits(), epoch];
             method
         };
-        if let Some(Obj::Function(f)) = method.obj() {
-            if let Some(code) = f.proto.native.get() {
-                if f.kind == FnKind::Function
-                    && !f.proto.is_async
-                    && !args.iter().any(|a| is_spread(*a))
-                {
-                    return self.call_native(code, method, receiver, args, Value::NIL);
+        if !args.iter().any(|a| is_spread(*a)) {
+            match method.obj() {
+                Some(Obj::Function(f)) if f.kind == FnKind::Function && !f.proto.is_async => {
+                    if let Some(code) = f.proto.native.get() {
+                        return self.call_native(code, method, receiver, args, Value::NIL);
+                    }
                 }
+                Some(Obj::Native(n)) => {
+                    let entry = self.natives[n.id as usize].func;
+                    self.native_depth += 1;
+                    let r = entry(self, receiver, args, None);
+                    self.native_depth -= 1;
+                    return r;
+                }
+                _ => {}
             }
         }
         let args = args.to_vec();
