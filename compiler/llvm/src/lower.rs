@@ -29,6 +29,7 @@ use inkwell::debug_info::{
     AsDIScope, DIFile, DIFlags, DIFlagsConstants, DIScope, DISubprogram, DWARFEmissionKind,
     DWARFSourceLanguage, DebugInfoBuilder,
 };
+use inkwell::intrinsics::Intrinsic;
 use inkwell::module::FlagBehavior;
 use inkwell::module::{Linkage, Module};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
@@ -781,6 +782,40 @@ fn build_function<'ctx>(
     Ok(())
 }
 
+/// `x op y` for `+ - *` on i64s through LLVM's overflow-checking
+/// intrinsics: the wrapped result and whether it overflowed.
+pub(super) fn with_overflow<'ctx>(
+    cx: &'ctx Context,
+    module: &Module<'ctx>,
+    b: &Builder<'ctx>,
+    op: BinOp,
+    x: IntValue<'ctx>,
+    y: IntValue<'ctx>,
+) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+    let name = match op {
+        BinOp::Add => "llvm.sadd.with.overflow",
+        BinOp::Sub => "llvm.ssub.with.overflow",
+        BinOp::Mul => "llvm.smul.with.overflow",
+        _ => return Err(format!("no checked {op:?}")),
+    };
+    let intrinsic = Intrinsic::find(name)
+        .and_then(|i| i.get_declaration(module, &[cx.i64_type().into()]))
+        .ok_or_else(|| format!("missing intrinsic {name}"))?;
+    let pair = b
+        .build_call(intrinsic, &[x.into(), y.into()], "checked")
+        .map_err(b_err)?
+        .try_as_basic_value()
+        .basic()
+        .ok_or("an overflow intrinsic returns a value")?
+        .into_struct_value();
+    let part = |i: u32, name: &str| -> R<IntValue<'ctx>> {
+        Ok(b.build_extract_value(pair, i, name)
+            .map_err(b_err)?
+            .into_int_value())
+    };
+    Ok((part(0, "r")?, part(1, "overflowed")?))
+}
+
 fn sanitize(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -1069,8 +1104,9 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(phi.as_basic_value().into_int_value())
     }
 
-    /// `a + b` or `a - b`: small ints inline unless the result leaves the
-    /// small-int range.
+    /// `a + b`, `a - b`, `a * b` or `a % b`: small ints inline unless the
+    /// result leaves the small-int range (or the divisor is zero: the
+    /// runtime raises).
     fn int_arith(
         &mut self,
         op: BinOp,
@@ -1079,23 +1115,42 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         pc: usize,
     ) -> R<IntValue<'ctx>> {
         self.small_int_op(a, b, pc, ("gene_arith", op as u32), |l, x, y| {
-            let r = if op == BinOp::Add {
-                l.b.build_int_add(x, y, "sum").map_err(b_err)?
-            } else {
-                l.b.build_int_sub(x, y, "difference").map_err(b_err)?
-            };
+            if op == BinOp::Mod {
+                // Small ints are far from i64::MIN, so srem cannot overflow;
+                // it truncates toward zero like the runtime's `wrapping_rem`.
+                let nonzero =
+                    l.b.build_int_compare(IntPredicate::NE, y, l.i64c(0), "nonzero")
+                        .map_err(b_err)?;
+                let safe_y =
+                    l.b.build_select(nonzero, y, l.i64c(1), "divisor")
+                        .map_err(b_err)?
+                        .into_int_value();
+                let r = l.b.build_int_signed_rem(x, safe_y, "rem").map_err(b_err)?;
+                return Ok((l.small_int(r)?, Some(nonzero)));
+            }
+            let (r, overflowed) = with_overflow(l.cx, l.module, &l.b, op, x, y)?;
             let back = l.int_of(r)?;
+            let in_range =
+                l.b.build_int_compare(IntPredicate::EQ, back, r, "in_range")
+                    .map_err(b_err)?;
+            let no_overflow = l.b.build_not(overflowed, "no_overflow").map_err(b_err)?;
             let fits =
-                l.b.build_int_compare(IntPredicate::EQ, back, r, "fits")
+                l.b.build_and(in_range, no_overflow, "fits")
                     .map_err(b_err)?;
-            let payload =
-                l.b.build_and(r, l.i64c((1 << 50) - 1), "payload")
-                    .map_err(b_err)?;
-            let tagged =
-                l.b.build_or(payload, l.i64c(0x3FFF << 50), "small")
-                    .map_err(b_err)?;
-            Ok((tagged, Some(fits)))
+            Ok((l.small_int(r)?, Some(fits)))
         })
+    }
+
+    /// The small-int value of an i64 (its low 50 bits: the value itself when
+    /// it is in the small-int range).
+    fn small_int(&self, r: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let payload = self
+            .b
+            .build_and(r, self.i64c((1 << 50) - 1), "payload")
+            .map_err(b_err)?;
+        self.b
+            .build_or(payload, self.i64c(0x3FFF << 50), "small")
+            .map_err(b_err)
     }
 
     /// `a op b` for `< <= > >=`: small ints inline.
@@ -1220,7 +1275,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow => {
                 let op = instr.bin_op().ok_or("not arithmetic")?;
                 let (a, b, at) = self.operands(instr, d)?;
-                let r = if matches!(op, BinOp::Add | BinOp::Sub) {
+                let r = if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod) {
                     self.int_arith(op, a, b, pc)?
                 } else {
                     let r = self.call(

@@ -287,6 +287,23 @@ impl Vm {
     /// Calls `callee` from Rust (built-ins calling back into Gene) and runs
     /// it to completion.
     pub fn call_value(&mut self, callee: Value, args: &[Value]) -> VmResult {
+        // A plain function or block with native code runs on the arguments
+        // in place, with no frame (as `call_native_function` would run it).
+        if let Some(Obj::Function(f)) = callee.obj() {
+            if let Some(code) = f.proto.native.get() {
+                if f.kind != FnKind::Macro
+                    && !f.proto.is_async
+                    && self.native_depth < crate::vm::MAX_NATIVE_DEPTH
+                    && !args.iter().any(|a| is_spread(*a))
+                {
+                    let self_val = match f.kind {
+                        FnKind::Block => f.self_val,
+                        _ => Value::NIL,
+                    };
+                    return self.call_native(code, callee, self_val, args, Value::NIL);
+                }
+            }
+        }
         self.call_with(callee, args.to_vec(), None, CallSite::plain())
     }
 

@@ -20,7 +20,7 @@
 //! int and the name its self-calls load resolves to the running closure
 //! (see [`Lowering::enter_int_body`]); otherwise it runs as usual.
 
-use super::{b_err, first_line, Lowering, Program, R};
+use super::{b_err, first_line, with_overflow, Lowering, Program, R};
 use gene_core::bytecode::{Instr, Proto, EXCEPTION_SENTINEL};
 use gene_core::numeric::BinOp;
 use gene_core::Symbol;
@@ -556,33 +556,7 @@ impl<'ctx> IntLowering<'_, 'ctx> {
 
     /// `x op y` for `+ - *` through LLVM's overflow-checking intrinsics.
     fn checked(&mut self, op: BinOp, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
-        let name = match op {
-            BinOp::Add => "llvm.sadd.with.overflow",
-            BinOp::Sub => "llvm.ssub.with.overflow",
-            BinOp::Mul => "llvm.smul.with.overflow",
-            _ => return Err(format!("no checked {op:?}")),
-        };
-        let intrinsic = Intrinsic::find(name)
-            .and_then(|i| i.get_declaration(self.module, &[self.cx.i64_type().into()]))
-            .ok_or_else(|| format!("missing intrinsic {name}"))?;
-        let pair = self
-            .b
-            .build_call(intrinsic, &[x.into(), y.into()], "checked")
-            .map_err(b_err)?
-            .try_as_basic_value()
-            .basic()
-            .ok_or("an overflow intrinsic returns a value")?
-            .into_struct_value();
-        let r = self
-            .b
-            .build_extract_value(pair, 0, "r")
-            .map_err(b_err)?
-            .into_int_value();
-        let overflowed = self
-            .b
-            .build_extract_value(pair, 1, "overflowed")
-            .map_err(b_err)?
-            .into_int_value();
+        let (r, overflowed) = with_overflow(self.cx, self.module, &self.b, op, x, y)?;
         self.raise_if(overflowed, op, x, y)?;
         Ok(r)
     }
@@ -879,14 +853,7 @@ impl<'ctx> Lowering<'_, 'ctx> {
             .build_return(Some(&self.i64c(EXCEPTION_SENTINEL)))
             .map_err(b_err)?;
         self.b.position_at_end(box_it);
-        let payload = self
-            .b
-            .build_and(r, self.i64c((1 << 50) - 1), "payload")
-            .map_err(b_err)?;
-        let tagged = self
-            .b
-            .build_or(payload, self.i64c(0x3FFF << 50), "small")
-            .map_err(b_err)?;
+        let tagged = self.small_int(r)?;
         let back = self.int_of(tagged)?;
         let fits = self
             .b
