@@ -32,8 +32,8 @@ use inkwell::debug_info::{
 use inkwell::intrinsics::Intrinsic;
 use inkwell::module::FlagBehavior;
 use inkwell::module::{Linkage, Module};
-use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
-use inkwell::{AddressSpace, IntPredicate};
+use inkwell::values::{BasicMetadataValueEnum, FloatValue, FunctionValue, IntValue, PointerValue};
+use inkwell::{AddressSpace, FloatPredicate, IntPredicate};
 use std::collections::HashMap;
 
 type R<T> = Result<T, String>;
@@ -782,6 +782,13 @@ fn build_function<'ctx>(
     Ok(())
 }
 
+/// An inline fast path for two small ints (see `Lowering::numeric_op`).
+type IntFast<'a, 'ctx, L> =
+    dyn Fn(&L, IntValue<'ctx>, IntValue<'ctx>) -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)> + 'a;
+/// An inline fast path for two numbers as f64s.
+type FloatFast<'a, 'ctx, L> =
+    dyn Fn(&L, FloatValue<'ctx>, FloatValue<'ctx>) -> R<IntValue<'ctx>> + 'a;
+
 /// `x op y` for `+ - *` on i64s through LLVM's overflow-checking
 /// intrinsics: the wrapped result and whether it overflowed.
 pub(super) fn with_overflow<'ctx>(
@@ -1054,67 +1061,145 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(())
     }
 
-    /// `a op b` with an inline path for two small ints: `fast` computes the
-    /// result from their payloads and may decline it (returning a
-    /// condition that must hold, e.g. "no overflow"); otherwise the runtime
-    /// function `slow(op, a, b)` computes it (the exception path is taken for
-    /// the sentinel).
-    fn small_int_op(
+    /// `a op b` with inline paths: `int` computes the result of two small
+    /// ints from their payloads and may decline it (returning a condition
+    /// that must hold, e.g. "no overflow"); `float` computes it from two
+    /// numbers that are not both small ints, as f64s (an int operand
+    /// converted). Anything else, and what `int` declines, goes to the
+    /// runtime function `slow(op, a, b)` (the exception path is taken for the
+    /// sentinel).
+    fn numeric_op(
         &mut self,
         a: IntValue<'ctx>,
         b: IntValue<'ctx>,
         pc: usize,
         (slow, op): (&str, u32),
-        fast: impl FnOnce(
-            &Self,
-            IntValue<'ctx>,
-            IntValue<'ctx>,
-        ) -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)>,
+        int: Option<&IntFast<'_, 'ctx, Self>>,
+        float: Option<&FloatFast<'_, 'ctx, Self>>,
     ) -> R<IntValue<'ctx>> {
+        let slow_block = self.cx.append_basic_block(self.f, "num_slow");
+        let merge = self.cx.append_basic_block(self.f, "num_done");
+        let mut incoming = Vec::new();
         let both = self.both_ints(a, b)?;
-        let fast_block = self.cx.append_basic_block(self.f, "int_fast");
-        let slow_block = self.cx.append_basic_block(self.f, "int_slow");
-        let merge = self.cx.append_basic_block(self.f, "int_done");
-        self.b
-            .build_conditional_branch(both, fast_block, slow_block)
-            .map_err(b_err)?;
-        self.b.position_at_end(fast_block);
-        let (x, y) = (self.int_of(a)?, self.int_of(b)?);
-        let (fast_value, holds) = fast(self, x, y)?;
-        if let Some(holds) = holds {
-            let ok = self.cx.append_basic_block(self.f, "int_ok");
+        let not_ints = self.cx.append_basic_block(self.f, "not_ints");
+        if let Some(int) = int {
+            let int_block = self.cx.append_basic_block(self.f, "int_fast");
             self.b
-                .build_conditional_branch(holds, ok, slow_block)
+                .build_conditional_branch(both, int_block, not_ints)
                 .map_err(b_err)?;
-            self.b.position_at_end(ok);
+            self.b.position_at_end(int_block);
+            let (x, y) = (self.int_of(a)?, self.int_of(b)?);
+            let (v, holds) = int(self, x, y)?;
+            if let Some(holds) = holds {
+                let ok = self.cx.append_basic_block(self.f, "int_ok");
+                self.b
+                    .build_conditional_branch(holds, ok, slow_block)
+                    .map_err(b_err)?;
+                self.b.position_at_end(ok);
+            }
+            incoming.push((v, self.b.get_insert_block().ok_or("no block")?));
+            self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        } else {
+            self.b.build_unconditional_branch(not_ints).map_err(b_err)?;
         }
-        let fast_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        self.b.position_at_end(not_ints);
+        if let Some(float) = float {
+            let both_numbers = self
+                .b
+                .build_and(self.is_number(a)?, self.is_number(b)?, "nums");
+            let float_block = self.cx.append_basic_block(self.f, "float_fast");
+            self.b
+                .build_conditional_branch(both_numbers.map_err(b_err)?, float_block, slow_block)
+                .map_err(b_err)?;
+            self.b.position_at_end(float_block);
+            let (x, y) = (self.to_f64(a)?, self.to_f64(b)?);
+            let v = float(self, x, y)?;
+            incoming.push((v, self.b.get_insert_block().ok_or("no block")?));
+            self.b.build_unconditional_branch(merge).map_err(b_err)?;
+        } else {
+            self.b
+                .build_unconditional_branch(slow_block)
+                .map_err(b_err)?;
+        }
         self.b.position_at_end(slow_block);
         let s = self.call(slow, &[self.i32c(op).into(), a.into(), b.into()])?;
         self.check(s, pc)?;
-        let slow_end = self.b.get_insert_block().ok_or("no block")?;
+        incoming.push((s, self.b.get_insert_block().ok_or("no block")?));
         self.b.build_unconditional_branch(merge).map_err(b_err)?;
         self.b.position_at_end(merge);
         let phi = self
             .b
-            .build_phi(self.cx.i64_type(), "int_op")
+            .build_phi(self.cx.i64_type(), "num_op")
             .map_err(b_err)?;
-        phi.add_incoming(&[(&fast_value, fast_end), (&s, slow_end)]);
+        for (v, block) in &incoming {
+            phi.add_incoming(&[(v, *block)]);
+        }
         Ok(phi.as_basic_value().into_int_value())
     }
 
-    /// `a + b`, `a - b`, `a * b` or `a % b`: small ints inline unless the
-    /// result leaves the small-int range (or the divisor is zero: the
-    /// runtime raises).
-    fn int_arith(
+    /// Whether `v` is a float or a small int.
+    fn is_number(&self, v: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let float = self
+            .b
+            .build_int_compare(IntPredicate::ULT, v, self.i64c(0xFFF8 << 48), "is_float")
+            .map_err(b_err)?;
+        self.b
+            .build_or(float, self.is_int(v)?, "is_number")
+            .map_err(b_err)
+    }
+
+    /// A float or small int as an f64.
+    fn to_f64(&self, v: IntValue<'ctx>) -> R<FloatValue<'ctx>> {
+        let f64t = self.cx.f64_type();
+        let from_int = self
+            .b
+            .build_signed_int_to_float(self.int_of(v)?, f64t, "from_int")
+            .map_err(b_err)?;
+        let bits = self
+            .b
+            .build_bit_cast(v, f64t, "from_bits")
+            .map_err(b_err)?
+            .into_float_value();
+        Ok(self
+            .b
+            .build_select(self.is_int(v)?, from_int, bits, "f64")
+            .map_err(b_err)?
+            .into_float_value())
+    }
+
+    /// The float value of an f64 (NaNs canonicalised, as `Value::float`).
+    fn float_value(&self, f: FloatValue<'ctx>) -> R<IntValue<'ctx>> {
+        let bits = self
+            .b
+            .build_bit_cast(f, self.cx.i64_type(), "bits")
+            .map_err(b_err)?
+            .into_int_value();
+        let nan = self
+            .b
+            .build_float_compare(FloatPredicate::UNO, f, f, "nan")
+            .map_err(b_err)?;
+        Ok(self
+            .b
+            .build_select(nan, self.i64c(0x7FF8 << 48), bits, "float")
+            .map_err(b_err)?
+            .into_int_value())
+    }
+
+    /// `a op b` for `+ - * / %`: small ints inline unless the result leaves
+    /// the small-int range (or the divisor is zero: the runtime raises);
+    /// floats, and an int with a float, inline as f64s. `/` is float
+    /// division for ints too.
+    fn arith(
         &mut self,
         op: BinOp,
         a: IntValue<'ctx>,
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        self.small_int_op(a, b, pc, ("gene_arith", op as u32), |l, x, y| {
+        let int = |l: &Self,
+                   x: IntValue<'ctx>,
+                   y: IntValue<'ctx>|
+         -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)> {
             if op == BinOp::Mod {
                 // Small ints are far from i64::MIN, so srem cannot overflow;
                 // it truncates toward zero like the runtime's `wrapping_rem`.
@@ -1138,7 +1223,29 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 l.b.build_and(in_range, no_overflow, "fits")
                     .map_err(b_err)?;
             Ok((l.small_int(r)?, Some(fits)))
-        })
+        };
+        let float = |l: &Self, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> R<IntValue<'ctx>> {
+            let r = match op {
+                BinOp::Add => l.b.build_float_add(x, y, "fadd"),
+                BinOp::Sub => l.b.build_float_sub(x, y, "fsub"),
+                BinOp::Mul => l.b.build_float_mul(x, y, "fmul"),
+                BinOp::Div => l.b.build_float_div(x, y, "fdiv"),
+                BinOp::Mod => l.b.build_float_rem(x, y, "frem"),
+                BinOp::Pow => return Err("no inline power".into()),
+            }
+            .map_err(b_err)?;
+            l.float_value(r)
+        };
+        let int_inline = matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod);
+        let float_inline = op != BinOp::Pow;
+        self.numeric_op(
+            a,
+            b,
+            pc,
+            ("gene_arith", op as u32),
+            int_inline.then_some(&int as &IntFast<'_, 'ctx, Self>),
+            float_inline.then_some(&float as &FloatFast<'_, 'ctx, Self>),
+        )
     }
 
     /// The small-int value of an i64 (its low 50 bits: the value itself when
@@ -1153,7 +1260,8 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .map_err(b_err)
     }
 
-    /// `a op b` for `< <= > >=`: small ints inline.
+    /// `a op b` for `< <= > >=`: small ints inline, and floats (or an int
+    /// with a float) as f64s; a NaN compares false.
     fn compare(
         &mut self,
         op: CmpOp,
@@ -1161,21 +1269,35 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         b: IntValue<'ctx>,
         pc: usize,
     ) -> R<IntValue<'ctx>> {
-        let pred = match op {
-            CmpOp::Lt => IntPredicate::SLT,
-            CmpOp::Le => IntPredicate::SLE,
-            CmpOp::Gt => IntPredicate::SGT,
-            CmpOp::Ge => IntPredicate::SGE,
+        let (ipred, fpred) = match op {
+            CmpOp::Lt => (IntPredicate::SLT, FloatPredicate::OLT),
+            CmpOp::Le => (IntPredicate::SLE, FloatPredicate::OLE),
+            CmpOp::Gt => (IntPredicate::SGT, FloatPredicate::OGT),
+            CmpOp::Ge => (IntPredicate::SGE, FloatPredicate::OGE),
         };
-        self.small_int_op(a, b, pc, ("gene_compare", op as u32), |l, x, y| {
-            let c = l.b.build_int_compare(pred, x, y, "cmp").map_err(b_err)?;
+        let int = |l: &Self,
+                   x: IntValue<'ctx>,
+                   y: IntValue<'ctx>|
+         -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)> {
+            let c = l.b.build_int_compare(ipred, x, y, "cmp").map_err(b_err)?;
             Ok((l.bool_value(c)?, None))
-        })
+        };
+        let float = |l: &Self, x: FloatValue<'ctx>, y: FloatValue<'ctx>| -> R<IntValue<'ctx>> {
+            let c =
+                l.b.build_float_compare(fpred, x, y, "fcmp")
+                    .map_err(b_err)?;
+            l.bool_value(c)
+        };
+        self.numeric_op(
+            a,
+            b,
+            pc,
+            ("gene_compare", op as u32),
+            Some(&int),
+            Some(&float),
+        )
     }
 
-    /// The operands of binary operator `instr` at depth `d`, and the slot
-    /// its result goes to: `a` and `b` from the stack, or `a` from the
-    /// stack and the immediate of `AddInt`, `SubInt` or `LtInt`.
     fn operands(&self, instr: Instr, d: u32) -> R<(IntValue<'ctx>, IntValue<'ctx>, u32)> {
         let top = self.load(self.stk(d - 1)?)?;
         Ok(match instr {
@@ -1275,16 +1397,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow => {
                 let op = instr.bin_op().ok_or("not arithmetic")?;
                 let (a, b, at) = self.operands(instr, d)?;
-                let r = if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod) {
-                    self.int_arith(op, a, b, pc)?
-                } else {
-                    let r = self.call(
-                        "gene_arith",
-                        &[self.i32c(op as u32).into(), a.into(), b.into()],
-                    )?;
-                    self.check(r, pc)?;
-                    r
-                };
+                let r = self.arith(op, a, b, pc)?;
                 self.store(self.stk(at)?, r)?;
             }
             Lt | Le | Gt | Ge | LtInt(_) => {
