@@ -13,6 +13,79 @@ use crate::symbol::Symbol;
 use crate::value::Value;
 use std::cell::{Cell, RefCell};
 
+/// The text of a string: up to [`Text::INLINE`] bytes are kept in the
+/// object itself, so short strings (keys, numbers, words) need no buffer.
+pub enum Text {
+    Inline { len: u8, bytes: [u8; Text::INLINE] },
+    Heap(Box<str>),
+}
+
+impl Text {
+    pub const INLINE: usize = 30;
+
+    fn inline(s: &str) -> Option<Text> {
+        let mut bytes = [0; Text::INLINE];
+        bytes.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+        Some(Text::Inline {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            // Safety: inline bytes are always copied from a whole `str`.
+            Text::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(&bytes[..*len as usize])
+            },
+            Text::Heap(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        **self == **other
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::inline(s).unwrap_or_else(|| Text::Heap(s.into()))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::inline(&s).unwrap_or_else(|| Text::Heap(s.into_boxed_str()))
+    }
+}
+
+impl From<Box<str>> for Text {
+    fn from(s: Box<str>) -> Text {
+        Text::inline(&s).unwrap_or(Text::Heap(s))
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for Text {
+    fn from(s: std::borrow::Cow<'_, str>) -> Text {
+        match s {
+            std::borrow::Cow::Borrowed(s) => Text::from(s),
+            std::borrow::Cow::Owned(s) => Text::from(s),
+        }
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
 /// The elements of an array or set: up to two are stored in the object itself,
 /// so small arrays (pairs, tree nodes) need no separate buffer.
 pub type Items = smallvec::SmallVec<[Value; 2]>;
@@ -30,7 +103,7 @@ pub struct GcBox {
 pub enum Obj {
     /// An int outside the 50-bit immediate range.
     Int(i64),
-    Str(Box<str>),
+    Str(Text),
     ComplexSymbol(Box<[Symbol]>),
     Array(RefCell<Items>),
     Map(Box<RefCell<PropMap>>),
@@ -75,7 +148,7 @@ pub fn alloc(obj: Obj) -> Value {
     }
 }
 
-pub fn string(s: impl Into<Box<str>>) -> Value {
+pub fn string(s: impl Into<Text>) -> Value {
     alloc(Obj::Str(s.into()))
 }
 
@@ -109,7 +182,7 @@ impl Obj {
         // An entry of a symbol-keyed map: hash, key and value, plus its index.
         const ENTRY: usize = 32;
         (match self {
-            Obj::Str(s) => s.len(),
+            Obj::Str(Text::Heap(s)) => s.len(),
             Obj::ComplexSymbol(parts) => parts.len() * size_of::<Symbol>(),
             Obj::Array(items) | Obj::Set(items) if items.borrow().spilled() => {
                 items.borrow().capacity() * 8
@@ -183,6 +256,17 @@ mod tests {
 
     /// Every object pays for the largest variant: keep the common ones
     /// small and box the rare, large ones.
+    #[test]
+    fn short_strings_are_kept_inline() {
+        let short = Text::from("exactly thirty bytes of text!!");
+        assert!(matches!(short, Text::Inline { .. }));
+        assert_eq!(&*short, "exactly thirty bytes of text!!");
+        let long = Text::from(String::from("thirty-one bytes of text here!!"));
+        assert!(matches!(long, Text::Heap(_)));
+        assert_eq!(&*long, "thirty-one bytes of text here!!");
+        assert_eq!(&*Text::from("é"), "é");
+    }
+
     #[test]
     fn objects_stay_small() {
         let size = std::mem::size_of::<GcBox>();

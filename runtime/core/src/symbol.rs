@@ -38,6 +38,12 @@ impl Symbol {
         })
     }
 
+    /// The symbol named `name` if one was interned: what a lookup by a
+    /// string key needs (a name never interned is in no table).
+    pub fn lookup(name: &str) -> Option<Symbol> {
+        with_interner(|i| i.ids.get(name).copied())
+    }
+
     pub fn name(self) -> &'static str {
         with_interner(|i| i.names.get(self.0 as usize).copied().unwrap_or("?"))
     }
@@ -65,5 +71,7 @@ mod tests {
         assert_eq!(a, Symbol::intern("alpha"));
         assert_ne!(a, Symbol::intern("beta"));
         assert_eq!(a.name(), "alpha");
+        assert_eq!(Symbol::lookup("alpha"), Some(a));
+        assert_eq!(Symbol::lookup("never interned anywhere"), None);
     }
 }

@@ -234,6 +234,12 @@ impl Vm {
 
     /// `(./ obj key default)`: nil-safe access with a default.
     pub fn select(&self, obj: Value, key: Value, default: Value) -> VmResult {
+        // A string naming no symbol names no entry of any target: answer
+        // without interning it (lookups of absent keys would otherwise
+        // grow the symbol table).
+        if key.as_str().is_some_and(|s| Symbol::lookup(s).is_none()) {
+            return Ok(default);
+        }
         let found = match (Self::key_of(key), obj.obj()) {
             (_, None) => Value::NIL,
             (Some(Ok(i)), Some(_)) => self.get_child(obj, i)?,
@@ -256,7 +262,7 @@ impl Vm {
     }
 
     /// A new string value.
-    pub fn string(&self, s: impl Into<Box<str>>) -> Value {
+    pub fn string(&self, s: impl Into<heap::Text>) -> Value {
         heap::string(s)
     }
 }
