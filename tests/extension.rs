@@ -266,7 +266,26 @@ fn static_executables_cannot_load_extensions() {
         "(import add_ints from \"lib/libcounter\" ^^native)\n(println (add_ints 1 2))\n",
     )
     .unwrap();
-    let exe = gene_build(&dir, "main.gene", "program", &["--static"]);
+    let built = run_captured(
+        gene_command(&dir, &["build", "main.gene", "-o", "program", "--static"]),
+        None,
+        TIMEOUT,
+    )
+    .expect("start gene");
+    assert_eq!(
+        built.termination.code(),
+        Some(0),
+        "{}",
+        describe("build", &built)
+    );
+    assert!(
+        built
+            .stderr_text()
+            .contains("a --static executable cannot load native extensions"),
+        "{}",
+        describe("build", &built)
+    );
+    let exe = dir.join("program");
     let ran = run_exe(&dir, &exe, &[]);
     assert_eq!(
         ran.termination.code(),
