@@ -15,6 +15,7 @@ use crate::source::Source;
 use crate::targets::{self, Target};
 use gene_frontend::image;
 use gene_llvm::ProtoStat;
+use gene_reader::{Form, FormKind};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -106,6 +107,17 @@ pub fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.static_link {
+        if let Ok(forms) = gene_reader::read_all(&source.text) {
+            if forms.iter().any(uses_extensions) {
+                eprintln!(
+                    "warning: {}: a --static executable cannot load native extensions; \
+                     importing one will raise ImportError",
+                    source.name
+                );
+            }
+        }
+    }
     let main = match source.compile() {
         Ok(p) => p,
         Err(code) => return code,
@@ -223,6 +235,32 @@ fn render_stats(stats: &[ProtoStat]) -> String {
         }
     }
     text
+}
+
+/// Whether `form` contains an `(import ... ^^native)` or a `genex/...`
+/// access: what a `--static` executable cannot do (it has no dynamic
+/// loader).
+fn uses_extensions(form: &Form) -> bool {
+    match &form.kind {
+        FormKind::ComplexSymbol(parts) => parts.first().is_some_and(|p| p == "genex"),
+        FormKind::Gene {
+            head,
+            props,
+            children,
+        } => {
+            let native_import = head.is_symbol("import")
+                && props
+                    .iter()
+                    .any(|(k, v)| k == "native" && matches!(v.kind, FormKind::Bool(true)));
+            native_import
+                || uses_extensions(head)
+                || props.iter().any(|(_, v)| uses_extensions(v))
+                || children.iter().any(uses_extensions)
+        }
+        FormKind::Array(items) | FormKind::Set(items) => items.iter().any(uses_extensions),
+        FormKind::Map(entries) => entries.iter().any(|(_, v)| uses_extensions(v)),
+        _ => false,
+    }
 }
 
 fn fail(code: u8, message: &str) -> ExitCode {

@@ -22,6 +22,14 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if args.file != "-" {
+        // `genex/<name>` looks for `lib<name>` beside the script.
+        let dir = std::path::Path::new(&args.file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        gene_vm::extension::set_program_dir(dir);
+    }
     let mut vm = Vm::new(VmOptions { args: args.args });
     let result = vm.run_main(proto);
     vm.flush();

@@ -114,9 +114,14 @@ impl Vm {
             Some(Obj::Map(m)) => m.borrow().get(&name).copied().unwrap_or(Value::NIL),
             Some(Obj::Gene(g)) => g.props.borrow().get(&name).copied().unwrap_or(Value::NIL),
             Some(Obj::Instance(i)) => i.props.borrow().get(&name).copied().unwrap_or(Value::NIL),
-            Some(Obj::Namespace(_)) | Some(Obj::Class(_)) => namespace_of(obj)
-                .and_then(|ns| ns.get(name))
-                .unwrap_or(Value::NIL),
+            Some(Obj::Namespace(_)) | Some(Obj::Class(_)) => {
+                match namespace_of(obj).and_then(|ns| ns.get(name)) {
+                    Some(v) => v,
+                    // `genex/<name>`: an extension loaded on first access.
+                    None if obj.bits() == self.genex_ns.bits() => self.load_genex(name)?,
+                    None => Value::NIL,
+                }
+            }
             Some(Obj::EnumType(e)) => match e.members.borrow().get(&name) {
                 Some(v) => *v,
                 None => {

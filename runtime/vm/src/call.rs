@@ -218,9 +218,13 @@ impl Vm {
                 Ok(CallOutcome::Frame)
             }
             Some(Obj::Native(n)) => {
-                let entry = self.natives[n.id as usize].func;
                 self.native_depth += 1;
-                let r = entry(self, site.self_val, &args, props.as_ref());
+                let r = if n.id & crate::extension::EXT_NATIVE_BIT != 0 {
+                    crate::extension::call(self, n.id, site.self_val, &args, props.as_ref())
+                } else {
+                    let entry = self.natives[n.id as usize].func;
+                    entry(self, site.self_val, &args, props.as_ref())
+                };
                 self.native_depth -= 1;
                 Ok(CallOutcome::Done(r?))
             }

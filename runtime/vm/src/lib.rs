@@ -16,6 +16,7 @@ pub mod builtins;
 pub mod call;
 pub mod collect;
 pub mod errors;
+pub mod extension;
 pub mod interp;
 pub mod modules;
 pub mod names;

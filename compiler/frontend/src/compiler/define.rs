@@ -758,12 +758,6 @@ impl Compiler {
         children: &[Form],
         span: Span,
     ) -> CResult<()> {
-        if has_flag(props, "native") {
-            return Err(CompileError::new(
-                span,
-                "native extension imports are not supported yet",
-            ));
-        }
         let from = children
             .iter()
             .position(|f| f.is_symbol("from"))
@@ -819,8 +813,20 @@ impl Compiler {
                 imports.push(split_alias(parts));
             }
         }
-        self.emit_const(gene_core::heap::string(path.as_str()), span);
-        self.emit(Instr::ImportModule, span);
+        if has_flag(props, "native") {
+            // A native extension (spec 05 §5.7): `gene/load_extension`
+            // loads the library, relative to this file, and returns its
+            // namespace.
+            self.emit_load_name("gene", span);
+            self.emit(Instr::GetMember(Symbol::intern("load_extension")), span);
+            self.emit_const(gene_core::heap::string(path.as_str()), span);
+            let file = self.fr().file;
+            self.emit_const(gene_core::heap::string(file), span);
+            self.emit(Instr::Call(2), span);
+        } else {
+            self.emit_const(gene_core::heap::string(path.as_str()), span);
+            self.emit(Instr::ImportModule, span);
+        }
         for (path, alias) in imports {
             self.emit(Instr::Dup, span);
             for part in &path {

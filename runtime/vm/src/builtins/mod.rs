@@ -148,6 +148,7 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     io::install(vm);
     random::install(vm);
     base64::install(vm);
+    crate::extension::install(vm);
     let classes = vm.classes.all();
     let mut named: Vec<(String, Value)> = classes
         .iter()
