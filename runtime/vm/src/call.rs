@@ -127,18 +127,31 @@ impl Vm {
                         return self.call_native(code, method, receiver, args, Value::NIL);
                     }
                 }
-                Some(Obj::Native(n)) => {
-                    let entry = self.natives[n.id as usize].func;
-                    self.native_depth += 1;
-                    let r = entry(self, receiver, args, None);
-                    self.native_depth -= 1;
-                    return r;
-                }
+                Some(Obj::Native(n)) => return self.run_host_fn(n.id, receiver, args, None),
                 _ => {}
             }
         }
         let args = args.to_vec();
         self.complete_call(|vm| vm.call_general(method, args, None, CallSite::method(receiver)))
+    }
+
+    /// Runs host function `id` (a built-in, or an extension's when it has
+    /// `EXT_NATIVE_BIT`) on `args`.
+    fn run_host_fn(
+        &mut self,
+        id: u32,
+        self_val: Value,
+        args: &[Value],
+        props: Option<&PropMap>,
+    ) -> VmResult {
+        self.native_depth += 1;
+        let r = if id & crate::extension::EXT_NATIVE_BIT != 0 {
+            crate::extension::call(self, id, self_val, args, props)
+        } else {
+            (self.natives[id as usize].func)(self, self_val, args, props)
+        };
+        self.native_depth -= 1;
+        r
     }
 
     #[inline(always)]
@@ -217,17 +230,9 @@ impl Vm {
                 })?;
                 Ok(CallOutcome::Frame)
             }
-            Some(Obj::Native(n)) => {
-                self.native_depth += 1;
-                let r = if n.id & crate::extension::EXT_NATIVE_BIT != 0 {
-                    crate::extension::call(self, n.id, site.self_val, &args, props.as_ref())
-                } else {
-                    let entry = self.natives[n.id as usize].func;
-                    entry(self, site.self_val, &args, props.as_ref())
-                };
-                self.native_depth -= 1;
-                Ok(CallOutcome::Done(r?))
-            }
+            Some(Obj::Native(n)) => self
+                .run_host_fn(n.id, site.self_val, &args, props.as_ref())
+                .map(CallOutcome::Done),
             Some(Obj::BoundMethod(b)) => {
                 let site = CallSite::method(b.receiver);
                 self.call_general(b.method, args, props, site)
