@@ -846,6 +846,88 @@ fn scratch_len(proto: &Proto) -> u32 {
     n
 }
 
+/// The frame both lowerings (the ordinary body and the int body) emit code
+/// over: an i64 alloca per slot and per operand-stack position, and a block
+/// per reachable pc.
+pub(super) trait FrameCode<'ctx> {
+    fn builder(&self) -> &Builder<'ctx>;
+    fn context(&self) -> &'ctx Context;
+    /// The slots, the stack positions and the blocks.
+    fn frame(
+        &self,
+    ) -> (
+        &[PointerValue<'ctx>],
+        &[PointerValue<'ctx>],
+        &[Option<BasicBlock<'ctx>>],
+    );
+
+    fn load(&self, p: PointerValue<'ctx>) -> R<IntValue<'ctx>> {
+        Ok(self
+            .builder()
+            .build_load(self.context().i64_type(), p, "v")
+            .map_err(b_err)?
+            .into_int_value())
+    }
+
+    fn store(&self, p: PointerValue<'ctx>, v: IntValue<'ctx>) -> R<()> {
+        self.builder().build_store(p, v).map_err(b_err)?;
+        Ok(())
+    }
+
+    fn stk(&self, i: u32) -> R<PointerValue<'ctx>> {
+        self.frame()
+            .1
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| format!("stack position {i} out of range"))
+    }
+
+    fn slot(&self, i: u32) -> R<PointerValue<'ctx>> {
+        self.frame()
+            .0
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| format!("slot {i} out of range"))
+    }
+
+    fn block(&self, pc: usize) -> R<BasicBlock<'ctx>> {
+        self.frame()
+            .2
+            .get(pc)
+            .copied()
+            .flatten()
+            .ok_or_else(|| format!("no block for pc {pc}"))
+    }
+
+    /// Branches to the block of `pc`.
+    fn br(&self, pc: usize) -> R<()> {
+        self.builder()
+            .build_unconditional_branch(self.block(pc)?)
+            .map_err(b_err)?;
+        Ok(())
+    }
+}
+
+impl<'ctx> FrameCode<'ctx> for Lowering<'_, 'ctx> {
+    fn builder(&self) -> &Builder<'ctx> {
+        &self.b
+    }
+
+    fn context(&self) -> &'ctx Context {
+        self.cx
+    }
+
+    fn frame(
+        &self,
+    ) -> (
+        &[PointerValue<'ctx>],
+        &[PointerValue<'ctx>],
+        &[Option<BasicBlock<'ctx>>],
+    ) {
+        (&self.slots, &self.stack, &self.blocks)
+    }
+}
+
 impl<'a, 'ctx> Lowering<'a, 'ctx> {
     fn i64c(&self, v: u64) -> IntValue<'ctx> {
         self.cx.i64_type().const_int(v, false)
@@ -859,50 +941,8 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         self.i64c(v.bits())
     }
 
-    fn load(&self, p: PointerValue<'ctx>) -> R<IntValue<'ctx>> {
-        Ok(self
-            .b
-            .build_load(self.cx.i64_type(), p, "v")
-            .map_err(b_err)?
-            .into_int_value())
-    }
-
-    fn store(&self, p: PointerValue<'ctx>, v: IntValue<'ctx>) -> R<()> {
-        self.b.build_store(p, v).map_err(b_err)?;
-        Ok(())
-    }
-
-    fn stk(&self, i: u32) -> R<PointerValue<'ctx>> {
-        self.stack
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| format!("stack position {i} out of range"))
-    }
-
-    fn slot(&self, i: u32) -> R<PointerValue<'ctx>> {
-        self.slots
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| format!("slot {i} out of range"))
-    }
-
     fn tmp_at(&self, i: u32) -> R<PointerValue<'ctx>> {
         element(self.cx, &self.b, self.tmp, i)
-    }
-
-    fn block(&self, pc: usize) -> R<BasicBlock<'ctx>> {
-        self.blocks
-            .get(pc)
-            .copied()
-            .flatten()
-            .ok_or_else(|| format!("no block for pc {pc}"))
-    }
-
-    fn br(&self, pc: usize) -> R<()> {
-        self.b
-            .build_unconditional_branch(self.block(pc)?)
-            .map_err(b_err)?;
-        Ok(())
     }
 
     fn call(&self, name: &str, args: &[BasicMetadataValueEnum<'ctx>]) -> R<IntValue<'ctx>> {
@@ -1915,10 +1955,10 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(phi.as_basic_value().into_int_value())
     }
 
-    /// `LoadName` cached while the runtime's namespace epoch is unchanged
-    /// (a Proto always runs in one namespace).
-    fn load_name_cached(&mut self, pc: usize) -> R<IntValue<'ctx>> {
-        let epoch_global = self
+    /// The runtime's namespace epoch: bumped whenever a name's binding may
+    /// have changed.
+    fn name_epoch(&self) -> R<IntValue<'ctx>> {
+        let global = self
             .module
             .get_global("gene_name_epoch")
             .unwrap_or_else(|| {
@@ -1928,17 +1968,28 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 g.set_linkage(Linkage::External);
                 g
             });
-        let epoch = self.load(epoch_global.as_pointer_value())?;
+        self.load(global.as_pointer_value())
+    }
+
+    /// `LoadName` at `pc` through the runtime (the sentinel when it throws).
+    fn load_name(&self, pc: usize) -> R<IntValue<'ctx>> {
+        self.call(
+            "gene_load_name",
+            &[
+                self.closure.into(),
+                self.self_val.into(),
+                self.i32c(self.index).into(),
+                self.i32c(pc as u32).into(),
+            ],
+        )
+    }
+
+    /// `LoadName` cached while the runtime's namespace epoch is unchanged
+    /// (a Proto always runs in one namespace).
+    fn load_name_cached(&mut self, pc: usize) -> R<IntValue<'ctx>> {
+        let epoch = self.name_epoch()?;
         self.cached(&format!("gene_name_ic_{}_{pc}", self.index), epoch, |l| {
-            let v = l.call(
-                "gene_load_name",
-                &[
-                    l.closure.into(),
-                    l.self_val.into(),
-                    l.i32c(l.index).into(),
-                    l.i32c(pc as u32).into(),
-                ],
-            )?;
+            let v = l.load_name(pc)?;
             l.check(v, pc)?;
             Ok(v)
         })

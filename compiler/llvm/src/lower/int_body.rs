@@ -20,7 +20,7 @@
 //! int and the name its self-calls load resolves to the running closure
 //! (see [`Lowering::enter_int_body`]); otherwise it runs as usual.
 
-use super::{b_err, first_line, with_overflow, Lowering, Program, R};
+use super::{b_err, first_line, with_overflow, FrameCode, Lowering, Program, R};
 use gene_core::bytecode::{Instr, Proto, EXCEPTION_SENTINEL};
 use gene_core::numeric::BinOp;
 use gene_core::Symbol;
@@ -460,51 +460,29 @@ fn build_one<'ctx>(
     Ok(())
 }
 
+impl<'ctx> FrameCode<'ctx> for IntLowering<'_, 'ctx> {
+    fn builder(&self) -> &Builder<'ctx> {
+        &self.b
+    }
+
+    fn context(&self) -> &'ctx Context {
+        self.cx
+    }
+
+    fn frame(
+        &self,
+    ) -> (
+        &[PointerValue<'ctx>],
+        &[PointerValue<'ctx>],
+        &[Option<BasicBlock<'ctx>>],
+    ) {
+        (&self.slots, &self.stack, &self.blocks)
+    }
+}
+
 impl<'ctx> IntLowering<'_, 'ctx> {
     fn i64c(&self, v: i64) -> IntValue<'ctx> {
         self.cx.i64_type().const_int(v as u64, true)
-    }
-
-    fn load(&self, p: PointerValue<'ctx>) -> R<IntValue<'ctx>> {
-        Ok(self
-            .b
-            .build_load(self.cx.i64_type(), p, "v")
-            .map_err(b_err)?
-            .into_int_value())
-    }
-
-    fn store(&self, p: PointerValue<'ctx>, v: IntValue<'ctx>) -> R<()> {
-        self.b.build_store(p, v).map_err(b_err)?;
-        Ok(())
-    }
-
-    fn stk(&self, i: u32) -> R<PointerValue<'ctx>> {
-        self.stack
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| format!("stack position {i} out of range"))
-    }
-
-    fn slot(&self, i: u32) -> R<PointerValue<'ctx>> {
-        self.slots
-            .get(i as usize)
-            .copied()
-            .ok_or_else(|| format!("slot {i} out of range"))
-    }
-
-    fn block(&self, pc: usize) -> R<BasicBlock<'ctx>> {
-        self.blocks
-            .get(pc)
-            .copied()
-            .flatten()
-            .ok_or_else(|| format!("no block for pc {pc}"))
-    }
-
-    fn br(&self, pc: usize) -> R<()> {
-        self.b
-            .build_unconditional_branch(self.block(pc)?)
-            .map_err(b_err)?;
-        Ok(())
     }
 
     fn runtime(&self, name: &str, args: &[BasicMetadataValueEnum<'ctx>]) -> R<()> {
@@ -876,27 +854,9 @@ impl<'ctx> Lowering<'_, 'ctx> {
     /// resolve gives the sentinel with nothing pending (the ordinary body
     /// then raises the error where it loads the name).
     fn load_name_quietly(&mut self, pc: usize) -> R<IntValue<'ctx>> {
-        let epoch_global = self
-            .module
-            .get_global("gene_name_epoch")
-            .unwrap_or_else(|| {
-                let g = self
-                    .module
-                    .add_global(self.cx.i64_type(), None, "gene_name_epoch");
-                g.set_linkage(Linkage::External);
-                g
-            });
-        let epoch = self.load(epoch_global.as_pointer_value())?;
+        let epoch = self.name_epoch()?;
         self.cached(&format!("gene_int_ic_{}", self.index), epoch, |l| {
-            let v = l.call(
-                "gene_load_name",
-                &[
-                    l.closure.into(),
-                    l.self_val.into(),
-                    l.i32c(l.index).into(),
-                    l.i32c(pc as u32).into(),
-                ],
-            )?;
+            let v = l.load_name(pc)?;
             let thrown =
                 l.b.build_int_compare(IntPredicate::EQ, v, l.i64c(EXCEPTION_SENTINEL), "thrown")
                     .map_err(b_err)?;
