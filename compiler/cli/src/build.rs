@@ -11,8 +11,8 @@
 
 use crate::link;
 use crate::runtime_lib;
-use crate::source::Source;
 use crate::targets::{self, Target};
+use gene_cli::source::Source;
 use gene_frontend::image;
 use gene_llvm::ProtoStat;
 use gene_reader::{Form, FormKind};

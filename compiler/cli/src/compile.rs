@@ -1,6 +1,6 @@
 //! `gene compile FILE`: print the bytecode listing of a program.
 
-use crate::source::Source;
+use gene_cli::source::Source;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]

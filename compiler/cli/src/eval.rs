@@ -1,6 +1,6 @@
 //! `gene eval CODE...`: evaluate an expression and print its repr.
 
-use crate::source::{report_uncaught, Source};
+use gene_cli::source::{report_uncaught, Source};
 use gene_vm::{Vm, VmOptions};
 use std::process::ExitCode;
 

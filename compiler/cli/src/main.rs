@@ -1,22 +1,18 @@
-//! `gene`: the command line. One module per subcommand; [`source`] loads
-//! programs and renders their diagnostics. `gene build` is [`build`] with
-//! its pieces: [`targets`] (supported triples, `gene targets`),
-//! [`runtime_lib`] (finding `libgene_runtime.a`) and [`link`] (the linker
-//! driver).
+//! `gene`: the command line. One module per subcommand; `gene_cli::source`
+//! loads programs and renders their diagnostics. `gene build` and
+//! `gene targets` need LLVM: they are the `gene-build` executable
+//! (`build_main.rs`), installed beside this one, which `gene` runs for them
+//! so that every other command starts without loading LLVM.
 
-mod build;
 mod compile;
 mod eval;
-mod link;
 mod parse;
 mod repl;
 mod run;
-mod runtime_lib;
-mod source;
-mod targets;
 
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
+use std::ffi::OsString;
+use std::process::{Command as Process, ExitCode};
 
 #[derive(Parser)]
 #[command(
@@ -43,43 +39,76 @@ enum Command {
     /// Print the bytecode a file compiles to
     Compile(compile::Args),
     /// Compile a program to a native executable
-    Build(build::Args),
+    #[command(disable_help_flag = true)]
+    Build(Delegated),
     /// List the targets `gene build` supports and their runtimes
-    Targets(targets::Args),
+    #[command(disable_help_flag = true)]
+    Targets(Delegated),
     /// Write the runtime library `gene build` links (for tests)
-    #[command(hide = true)]
-    RuntimeLib(runtime_lib::Args),
+    #[command(hide = true, disable_help_flag = true)]
+    RuntimeLib(Delegated),
 }
 
-/// Gene programs may recurse deeply through built-ins that call back into
-/// Gene; the interpreter runs on a thread with a large stack.
-const INTERPRETER_STACK: usize = 512 << 20;
+/// The arguments of a command `gene-build` carries out, passed on as they
+/// are (it parses them, and answers `--help`).
+#[derive(clap::Args)]
+struct Delegated {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let worker = std::thread::Builder::new()
-        .name("gene".into())
-        .stack_size(INTERPRETER_STACK)
-        .spawn(move || {
-            gene_core::gc::mark_stack_top();
-            let code = match cli.command {
+    let delegated = match cli.command {
+        Command::Build(d) => ("build", d),
+        Command::Targets(d) => ("targets", d),
+        Command::RuntimeLib(d) => ("runtime-lib", d),
+        command => {
+            return gene_cli::run_on_worker(move || match command {
                 Command::Run(args) => run::run(args),
                 Command::Eval(args) => eval::run(args),
                 Command::Repl => repl::run(),
                 Command::Parse(args) => parse::run(args),
                 Command::Compile(args) => compile::run(args),
-                Command::Build(args) => build::run(args),
-                Command::Targets(args) => targets::run(args),
-                Command::RuntimeLib(args) => runtime_lib::run(args),
-            };
-            gene_core::gc::report_stats();
-            code
-        });
-    match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("error: the interpreter thread failed");
-            ExitCode::from(70)
+                Command::Build(_) | Command::Targets(_) | Command::RuntimeLib(_) => {
+                    ExitCode::SUCCESS
+                }
+            })
+        }
+    };
+    run_gene_build(delegated.0, delegated.1.args)
+}
+
+/// Carries out `gene SUBCOMMAND ARGS...` by running `gene-build`, found
+/// beside this executable, with the same arguments.
+fn run_gene_build(subcommand: &str, args: Vec<OsString>) -> ExitCode {
+    let name = format!("gene-build{}", std::env::consts::EXE_SUFFIX);
+    let Some(exe) = std::env::current_exe()
+        .ok()
+        .map(|gene| gene.with_file_name(&name))
+        .filter(|exe| exe.is_file())
+    else {
+        eprintln!(
+            "error: `gene {subcommand}` needs the `{name}` executable beside `gene`; \
+             build both with `cargo build --release -p gene`"
+        );
+        return ExitCode::FAILURE;
+    };
+    let mut process = Process::new(&exe);
+    process.arg(subcommand).args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = process.exec();
+        eprintln!("error: cannot run {}: {error}", exe.display());
+        ExitCode::FAILURE
+    }
+    #[cfg(not(unix))]
+    match process.status() {
+        Ok(status) => ExitCode::from(status.code().map_or(1, |c| c as u8)),
+        Err(error) => {
+            eprintln!("error: cannot run {}: {error}", exe.display());
+            ExitCode::FAILURE
         }
     }
 }

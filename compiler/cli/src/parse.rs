@@ -1,6 +1,6 @@
 //! `gene parse FILE`: print each form read, one per line, in repr form.
 
-use crate::source::Source;
+use gene_cli::source::Source;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]

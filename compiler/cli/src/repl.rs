@@ -2,7 +2,7 @@
 //! (rustyline). Input continues over several lines until the form is
 //! complete; variables persist from one input to the next.
 
-use crate::source::report_uncaught;
+use gene_cli::source::report_uncaught;
 use gene_frontend::Session;
 use gene_reader::render_diagnostic;
 use gene_vm::{Vm, VmOptions};

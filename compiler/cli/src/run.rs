@@ -1,6 +1,6 @@
 //! `gene run FILE [ARGS]`: compile and interpret a program.
 
-use crate::source::{report_uncaught, Source};
+use gene_cli::source::{report_uncaught, Source};
 use gene_vm::{Vm, VmOptions};
 use std::process::ExitCode;
 
