@@ -178,15 +178,31 @@ impl Obj {
     /// buffers, boxed payloads), as allocated.
     #[inline]
     pub fn payload_size(&self) -> u64 {
+        // Arrays and plain values first, inline: they are most objects, and
+        // allocation and marking ask for every object's size.
+        match self {
+            Obj::Array(items) | Obj::Set(items) => {
+                let items = items.borrow();
+                if items.spilled() {
+                    items.capacity() as u64 * 8
+                } else {
+                    0
+                }
+            }
+            Obj::Int(_) | Obj::Str(Text::Inline { .. }) | Obj::Cell(_) | Obj::Range(_) => 0,
+            _ => self.boxed_payload_size(),
+        }
+    }
+
+    /// `payload_size` of the kinds with boxed or variable-size payloads.
+    #[inline(never)]
+    fn boxed_payload_size(&self) -> u64 {
         use std::mem::size_of;
         // An entry of a symbol-keyed map: hash, key and value, plus its index.
         const ENTRY: usize = 32;
         (match self {
             Obj::Str(Text::Heap(s)) => s.len(),
             Obj::ComplexSymbol(parts) => parts.len() * size_of::<Symbol>(),
-            Obj::Array(items) | Obj::Set(items) if items.borrow().spilled() => {
-                items.borrow().capacity() * 8
-            }
             Obj::Map(m) => size_of::<RefCell<PropMap>>() + m.borrow().capacity() * ENTRY,
             Obj::Function(f) => size_of::<Function>() + f.upvalues.len() * 8,
             Obj::Instance(i) => size_of::<Instance>() + i.props.borrow().capacity() * ENTRY,
