@@ -1096,6 +1096,7 @@ impl<'a> Reader<'a> {
             Ok(c) if c <= code.len() => c,
             _ => return Err(self.corrupt("more name caches than instructions")),
         };
+        let n_code = code.len();
         let proto = Proto {
             name,
             kind,
@@ -1118,6 +1119,7 @@ impl<'a> Reader<'a> {
             name_caches: (0..n_caches)
                 .map(|_| Cell::new(NameCache::default()))
                 .collect(),
+            prop_hints: gene_core::bytecode::prop_hints(n_code),
             native: Cell::new(None),
         };
         Ok(ProtoRecord { proto, nested })

@@ -399,6 +399,7 @@ fn proto(name: &str, kind: ProtoKind, protos: Vec<&'static Proto>) -> Proto {
         fast_arity: None,
         uses_args: false,
         name_caches: Box::new([]),
+        prop_hints: Box::new([]),
         native: Cell::new(None),
     }
 }

@@ -403,9 +403,17 @@ pub struct Proto {
     pub uses_args: bool,
     /// Inline caches of `LoadName`: (namespace epoch, namespace, value).
     pub name_caches: Box<[Cell<NameCache>]>,
+    /// Per pc, for `GetMember` and `SetMember`: where in an instance's
+    /// properties the member was last found (see `gene_vm`'s `PropHint`).
+    pub prop_hints: Box<[Cell<u64>]>,
     /// The native code of this Proto in a built executable, registered by
     /// the runtime when it loads the image (never serialized).
     pub native: Cell<Option<NativeCode>>,
+}
+
+/// Zeroed property hints for a Proto of `n` instructions.
+pub fn prop_hints(n: usize) -> Box<[Cell<u64>]> {
+    (0..n).map(|_| Cell::new(0)).collect()
 }
 
 /// The entry point of a Proto lowered to native code: the running closure

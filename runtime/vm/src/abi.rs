@@ -11,6 +11,7 @@
 //! caches) are found by the runtime from the Proto index and pc it is
 //! given, so native code never embeds interned symbol ids.
 
+use crate::access::PropHint;
 use crate::call::CallSite;
 use crate::errors::VmResult;
 use crate::vm::{Frame, Vm, VmOptions};
@@ -513,21 +514,12 @@ pub unsafe extern "C" fn gene_get_member(proto: u32, pc: u32, obj: u64, cache: *
         return Value::NIL.bits();
     };
     let obj = value(obj);
+    // Safety: the second cache word is the site's hint (a Cell<u64> has the
+    // layout of a u64).
+    let hint = PropHint(&*(cache.add(1) as *const Cell<u64>));
     if let Some(Obj::Instance(i)) = obj.obj() {
         if let Ok(props) = i.props.try_borrow() {
-            let at = &mut *cache.add(1);
-            if let Some((k, v)) = props.get_index(*at as usize) {
-                if *k == name {
-                    return v.bits();
-                }
-            }
-            return match props.get_full(&name) {
-                Some((i, _, v)) => {
-                    *at = i as u64;
-                    v.bits()
-                }
-                None => Value::NIL.bits(),
-            };
+            return hint.get(&props, name).bits();
         }
     }
     with_vm(|vm| to_abi(vm.get_member(obj, name)))
@@ -550,14 +542,12 @@ pub unsafe extern "C" fn gene_set_member(
         return Value::NIL.bits();
     };
     let (obj, v) = (value(obj), value(v));
+    // Safety: as in `gene_get_member`.
+    let hint = PropHint(&*(cache.add(1) as *const Cell<u64>));
     if let Some(Obj::Instance(i)) = obj.obj() {
         if let Ok(mut props) = i.props.try_borrow_mut() {
             gene_core::gc::write_barrier(obj, v);
-            let at = &mut *cache.add(1);
-            match props.get_index_mut(*at as usize) {
-                Some((k, slot)) if *k == name => *slot = v,
-                _ => *at = props.insert_full(name, v).0 as u64,
-            }
+            hint.set(&mut props, name, v);
             return v.bits();
         }
     }

@@ -5,8 +5,10 @@ use crate::errors::VmResult;
 use crate::names::namespace_of;
 use crate::vm::Vm;
 use gene_core::heap::{self, Obj};
+use gene_core::object::PropMap;
 use gene_core::print::{repr, type_name};
 use gene_core::{ErrorKind, Symbol, Value};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Resolves a possibly negative index against a length.
@@ -23,6 +25,40 @@ static METHOD_EPOCH: AtomicU64 = AtomicU64::new(1);
 /// Records that some class's methods changed.
 pub(crate) fn methods_changed() {
     METHOD_EPOCH.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Where in an instance's properties a member site last found its member
+/// (an index; a miss just looks the member up and remembers the new
+/// place). The interpreter keeps one per pc (`Proto::prop_hints`), native
+/// code one per site.
+pub struct PropHint<'a>(pub &'a Cell<u64>);
+
+impl PropHint<'_> {
+    /// The property `name`, or nil.
+    #[inline]
+    pub fn get(&self, props: &PropMap, name: Symbol) -> Value {
+        if let Some((k, v)) = props.get_index(self.0.get() as usize) {
+            if *k == name {
+                return *v;
+            }
+        }
+        match props.get_full(&name) {
+            Some((at, _, v)) => {
+                self.0.set(at as u64);
+                *v
+            }
+            None => Value::NIL,
+        }
+    }
+
+    /// Sets the property `name` to `v`.
+    #[inline]
+    pub fn set(&self, props: &mut PropMap, name: Symbol, v: Value) {
+        match props.get_index_mut(self.0.get() as usize) {
+            Some((k, slot)) if *k == name => *slot = v,
+            _ => self.0.set(props.insert_full(name, v).0 as u64),
+        }
+    }
 }
 
 impl Vm {
@@ -100,6 +136,35 @@ impl Vm {
             c = k.parent.get();
         }
         None
+    }
+
+    /// `obj/name` at a site with a property hint.
+    pub fn get_member_hinted(&self, obj: Value, name: Symbol, hint: PropHint) -> VmResult {
+        match obj.obj() {
+            Some(Obj::Instance(i)) => match i.props.try_borrow() {
+                Ok(props) => Ok(hint.get(&props, name)),
+                Err(_) => self.get_member(obj, name),
+            },
+            _ => self.get_member(obj, name),
+        }
+    }
+
+    /// `(obj/name = v)` at a site with a property hint.
+    pub fn set_member_hinted(
+        &mut self,
+        obj: Value,
+        name: Symbol,
+        v: Value,
+        hint: PropHint,
+    ) -> VmResult<()> {
+        if let Some(Obj::Instance(i)) = obj.obj() {
+            if let Ok(mut props) = i.props.try_borrow_mut() {
+                gene_core::gc::write_barrier(obj, v);
+                hint.set(&mut props, name, v);
+                return Ok(());
+            }
+        }
+        self.set_member(obj, name, v)
     }
 
     /// `obj/name`.

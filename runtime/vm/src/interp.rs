@@ -5,6 +5,7 @@
 //! to a named helper. A thrown value unwinds frame by frame through each
 //! Proto's handler table.
 
+use crate::access::PropHint;
 use crate::call::{destructure, CallOutcome, CallSite};
 use crate::errors::VmResult;
 use crate::vm::{Frame, Vm};
@@ -276,7 +277,8 @@ impl Vm {
                 }
                 Instr::GetMember(name) => {
                     let obj = self.pop();
-                    let v = tri!(self.get_member(obj, name));
+                    let hint = PropHint(&proto.prop_hints[pc - 1]);
+                    let v = tri!(self.get_member_hinted(obj, name, hint));
                     self.stack.push(v);
                 }
                 Instr::GetChild(i) => {
@@ -294,7 +296,8 @@ impl Vm {
                 Instr::SetMember(name) => {
                     let v = self.pop();
                     let obj = self.pop();
-                    tri!(self.set_member(obj, name, v));
+                    let hint = PropHint(&proto.prop_hints[pc - 1]);
+                    tri!(self.set_member_hinted(obj, name, v, hint));
                     self.stack.push(v);
                 }
                 Instr::SetChild(i) => {

@@ -336,6 +336,7 @@ impl FnState {
             name_caches: (0..self.name_caches)
                 .map(|_| Cell::new(NameCache::default()))
                 .collect(),
+            prop_hints: gene_core::bytecode::prop_hints(end as usize),
             native: Cell::new(None),
         };
         proto.leak()
