@@ -172,7 +172,8 @@ impl Vm {
     }
 
     /// The fast path: `callee` is a function with plain positional
-    /// parameters and `argc` arguments are on the stack above it.
+    /// parameters and `argc` arguments are on the stack above it; a method
+    /// runs with `receiver` as `self`.
     #[inline]
     pub fn call_fast(
         &mut self,
@@ -180,15 +181,16 @@ impl Vm {
         f: &'static Function,
         arity: u32,
         argc: usize,
+        receiver: Option<Value>,
     ) -> VmResult<()> {
         let base = self.stack.len() - argc;
         let proto = f.proto;
         self.stack.truncate(base + (arity as usize).min(argc));
         self.stack.resize(base + proto.n_slots as usize, Value::NIL);
-        let self_val = if f.kind == FnKind::Block {
-            f.self_val
-        } else {
-            Value::NIL
+        let self_val = match (receiver, f.kind) {
+            (Some(receiver), _) => receiver,
+            (None, FnKind::Block) => f.self_val,
+            (None, _) => Value::NIL,
         };
         self.push_frame(Frame::new(proto, callee, base, self_val, f.ns))
     }

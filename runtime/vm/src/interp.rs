@@ -502,7 +502,7 @@ impl Vm {
                     let callee = self.stack[self.stack.len() - n as usize - 1];
                     if let Some(Obj::Function(f)) = callee.obj() {
                         if let (Some(arity), None) = (f.proto.fast_arity, f.proto.native.get()) {
-                            tri!(self.call_fast(callee, f, arity, n as usize));
+                            tri!(self.call_fast(callee, f, arity, n as usize, None));
                             reload!();
                             continue;
                         }
@@ -534,7 +534,7 @@ impl Vm {
                     }
                     if let Some(Obj::Function(f)) = callee.obj() {
                         if let (Some(arity), None) = (f.proto.fast_arity, f.proto.native.get()) {
-                            tri!(self.call_fast(callee, f, arity, n));
+                            tri!(self.call_fast(callee, f, arity, n, None));
                             reload!();
                             continue;
                         }
@@ -559,6 +559,23 @@ impl Vm {
                     save_pc!();
                     let n = args as usize;
                     let receiver = self.stack[self.stack.len() - n - 1];
+                    // A plain method of bytecode: a frame over the operands
+                    // in place (the receiver sits in the callee slot).
+                    let class = match receiver.obj() {
+                        Some(Obj::Instance(i)) => i.class,
+                        _ => self.class_of(receiver),
+                    };
+                    if let Some(method) = self.find_method(class, name) {
+                        if let Some(Obj::Function(f)) = method.obj() {
+                            if let (Some(arity), None, FnKind::Function) =
+                                (f.proto.fast_arity, f.proto.native.get(), f.kind)
+                            {
+                                tri!(self.call_fast(method, f, arity, n, Some(receiver)));
+                                reload!();
+                                continue;
+                            }
+                        }
+                    }
                     let args = self.take(n);
                     match tri!(self.invoke_method(receiver, name, args, None)) {
                         CallOutcome::Frame => reload!(),
