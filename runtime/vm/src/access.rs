@@ -138,7 +138,10 @@ impl Vm {
         None
     }
 
-    /// `obj/name` at a site with a property hint.
+    /// `obj/name` at a site with a property hint. (Out of line, like the
+    /// other helpers of the interpreter loop: inlined, they slow every
+    /// instruction down.)
+    #[inline(never)]
     pub fn get_member_hinted(&self, obj: Value, name: Symbol, hint: PropHint) -> VmResult {
         match obj.obj() {
             Some(Obj::Instance(i)) => match i.props.try_borrow() {
@@ -150,6 +153,7 @@ impl Vm {
     }
 
     /// `(obj/name = v)` at a site with a property hint.
+    #[inline(never)]
     pub fn set_member_hinted(
         &mut self,
         obj: Value,

@@ -557,27 +557,7 @@ impl Vm {
                 }
                 Instr::CallMethod { name, args } => {
                     save_pc!();
-                    let n = args as usize;
-                    let receiver = self.stack[self.stack.len() - n - 1];
-                    // A plain method of bytecode: a frame over the operands
-                    // in place (the receiver sits in the callee slot).
-                    let class = match receiver.obj() {
-                        Some(Obj::Instance(i)) => i.class,
-                        _ => self.class_of(receiver),
-                    };
-                    if let Some(method) = self.find_method(class, name) {
-                        if let Some(Obj::Function(f)) = method.obj() {
-                            if let (Some(arity), None, FnKind::Function) =
-                                (f.proto.fast_arity, f.proto.native.get(), f.kind)
-                            {
-                                tri!(self.call_fast(method, f, arity, n, Some(receiver)));
-                                reload!();
-                                continue;
-                            }
-                        }
-                    }
-                    let args = self.take(n);
-                    match tri!(self.invoke_method(receiver, name, args, None)) {
+                    match tri!(self.call_method_op(name, args as usize)) {
                         CallOutcome::Frame => reload!(),
                         CallOutcome::Done(v) => self.set_top(v),
                     }
@@ -890,6 +870,32 @@ impl Vm {
             owner: Cell::new(Value::NIL),
             is_async: proto.is_async,
         })))
+    }
+
+    /// `CallMethod`: the receiver and `n` arguments are on the stack. A
+    /// plain method of bytecode gets a frame over them in place (the
+    /// receiver sits in the callee slot); other methods take the general
+    /// path. Out of line: the interpreter loop stays small.
+    #[inline(never)]
+    fn call_method_op(&mut self, name: Symbol, n: usize) -> VmResult<CallOutcome> {
+        let receiver = self.stack[self.stack.len() - n - 1];
+        let class = match receiver.obj() {
+            Some(Obj::Instance(i)) => i.class,
+            _ => self.class_of(receiver),
+        };
+        let Some(method) = self.find_method(class, name) else {
+            return Err(self.no_method(receiver, name));
+        };
+        if let Some(Obj::Function(f)) = method.obj() {
+            if let (Some(arity), None, FnKind::Function) =
+                (f.proto.fast_arity, f.proto.native.get(), f.kind)
+            {
+                self.call_fast(method, f, arity, n, Some(receiver))?;
+                return Ok(CallOutcome::Frame);
+            }
+        }
+        let args = self.take(n);
+        self.call_general(method, args, None, CallSite::method(receiver))
     }
 
     /// A method call: `receiver` sits in the callee slot.
