@@ -9,9 +9,10 @@
 //!
 //! The libraries after the runtime are what `rustc --print
 //! native-static-libs` reports for the runtime: for linux-gnu `-lgcc_s
-//! -lutil -lrt -lpthread -lm -ldl -lc` (`--static` drops `-lgcc_s` and adds
-//! `-static`), for macOS libSystem only (the runtime links no Apple
-//! frameworks).
+//! -lutil -lrt -lpthread -lm -ldl -lc` (`--static` adds `-static`), for
+//! macOS libSystem only (the runtime links no Apple frameworks). A C
+//! compiler driver links libgcc statically instead of `-lgcc_s`
+//! (`-static-libgcc`: one shared library fewer to load at start-up).
 
 use crate::targets::{self, Os, Target};
 use std::ffi::OsString;
@@ -148,7 +149,12 @@ fn library_args(target: &Target, static_link: bool, driver: bool) -> Vec<OsStrin
     let mut args: Vec<OsString> = Vec::new();
     match target.os {
         Os::Linux => {
-            if !static_link {
+            // The runtime aborts on panic, so the unwinder is only needed
+            // for backtraces: a C compiler driver links it statically
+            // (`-static-libgcc`), which spares loading libgcc_s at start-up.
+            if driver {
+                args.push("-static-libgcc".into());
+            } else if !static_link {
                 args.push("-lgcc_s".into());
             }
             for lib in ["-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"] {
@@ -207,7 +213,15 @@ mod tests {
             .collect();
         assert_eq!(
             args.join(" "),
-            "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -Wl,--gc-sections"
+            "-static-libgcc -lutil -lrt -lpthread -lm -ldl -lc -Wl,--gc-sections"
+        );
+        let bare: Vec<String> = library_args(target, false, false)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            bare.join(" "),
+            "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc --gc-sections"
         );
         let args: Vec<String> = library_args(target, true, true)
             .iter()
@@ -215,7 +229,7 @@ mod tests {
             .collect();
         assert_eq!(
             args.join(" "),
-            "-lutil -lrt -lpthread -lm -ldl -lc -Wl,--gc-sections -static"
+            "-static-libgcc -lutil -lrt -lpthread -lm -ldl -lc -Wl,--gc-sections -static"
         );
     }
 
