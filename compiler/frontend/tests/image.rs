@@ -426,6 +426,7 @@ fn synthetic_program() -> &'static Proto {
     let mut main = proto("<main>", ProtoKind::TopLevel, vec![function, leak(body)]);
     main.code = every_instruction();
     main.lines = (0..main.code.len() as u32).map(|i| i * 1000).collect();
+    main.prop_hints = gene_core::bytecode::prop_hints(main.code.len());
     main.consts = every_value_kind();
     main.key_lists = vec![
         Box::new([Symbol::intern("x"), Symbol::intern("y")]),

@@ -1,6 +1,12 @@
 //! The collector: non-moving mark-sweep over every object [`heap::alloc`]
 //! made.
 //!
+//! The heap is 64 KiB pages of object-sized cells; the page map (the sorted
+//! page addresses) tells whether a word points into a live object. A
+//! collection only marks; allocation sweeps a page when it runs out of free
+//! cells (lazy sweeping), and empty pages beyond what the next cycle needs
+//! are returned to the system.
+//!
 //! Collections happen only at *safepoints* the VM and native code reach
 //! when no built-in is in the middle of calling back into Gene (so no Rust
 //! temporary holds a value the collector cannot see). The roots are the
@@ -15,7 +21,7 @@
 //! Settings (environment): `GENE_GC_STRESS=1` collects at every safepoint
 //! reached after an allocation;
 //! `GENE_GC_STATS=1` prints statistics at exit; `GENE_GC_MIN_HEAP` (MiB,
-//! default 16) and `GENE_GC_GROWTH` (default 2) set the threshold: collect
+//! default 8) and `GENE_GC_GROWTH` (default 2) set the threshold: collect
 //! when the bytes allocated since the last collection exceed
 //! max(min heap, growth × live bytes after it).
 
