@@ -298,20 +298,35 @@ impl Vm {
     /// Calls `callee` from Rust (built-ins calling back into Gene) and runs
     /// it to completion.
     pub fn call_value(&mut self, callee: Value, args: &[Value]) -> VmResult {
-        // A plain function or block with native code runs on the arguments
-        // in place, with no frame (as `call_native_function` would run it).
         if let Some(Obj::Function(f)) = callee.obj() {
-            if let Some(code) = f.proto.native.get() {
-                if f.kind != FnKind::Macro
-                    && !f.proto.is_async
-                    && self.native_depth < crate::vm::MAX_NATIVE_DEPTH
-                    && !args.iter().any(|a| is_spread(*a))
-                {
+            if f.kind != FnKind::Macro
+                && !f.proto.is_async
+                && self.native_depth < crate::vm::MAX_NATIVE_DEPTH
+                && !args.iter().any(|a| is_spread(*a))
+            {
+                // A plain function or block with native code runs on the
+                // arguments in place, with no frame (as
+                // `call_native_function` would run it).
+                if let Some(code) = f.proto.native.get() {
                     let self_val = match f.kind {
                         FnKind::Block => f.self_val,
                         _ => Value::NIL,
                     };
                     return self.call_native(code, callee, self_val, args, Value::NIL);
+                }
+                // One with plain parameters gets a frame over the arguments
+                // pushed as they are (as `call_with` would, without binding
+                // a pattern).
+                if let Some(arity) = f.proto.fast_arity {
+                    let depth = self.stack.len();
+                    self.stack.push(callee);
+                    self.stack.extend_from_slice(args);
+                    let r = match self.call_fast(callee, f, arity, args.len(), None) {
+                        Ok(()) => self.execute_nested(),
+                        Err(e) => Err(e),
+                    };
+                    self.stack.truncate(depth);
+                    return r;
                 }
             }
         }
