@@ -137,7 +137,7 @@ impl Vm {
 
     /// Runs host function `id` (a built-in, or an extension's when it has
     /// `EXT_NATIVE_BIT`) on `args`.
-    fn run_host_fn(
+    pub(crate) fn run_host_fn(
         &mut self,
         id: u32,
         self_val: Value,

@@ -886,13 +886,30 @@ impl Vm {
         let Some(method) = self.find_method(class, name) else {
             return Err(self.no_method(receiver, name));
         };
-        if let Some(Obj::Function(f)) = method.obj() {
-            if let (Some(arity), None, FnKind::Function) =
-                (f.proto.fast_arity, f.proto.native.get(), f.kind)
-            {
-                self.call_fast(method, f, arity, n, Some(receiver))?;
-                return Ok(CallOutcome::Frame);
+        match method.obj() {
+            Some(Obj::Function(f)) => {
+                if let (Some(arity), None, FnKind::Function) =
+                    (f.proto.fast_arity, f.proto.native.get(), f.kind)
+                {
+                    self.call_fast(method, f, arity, n, Some(receiver))?;
+                    return Ok(CallOutcome::Frame);
+                }
             }
+            // A built-in method runs on a copy of its few arguments: no
+            // argument vector.
+            Some(Obj::Native(host)) => {
+                let at = self.stack.len() - n;
+                let args: heap::Items = self.stack[at..].iter().copied().collect();
+                if !args
+                    .iter()
+                    .any(|a| matches!(a.obj(), Some(Obj::Explode(_))))
+                {
+                    self.stack.truncate(at);
+                    let v = self.run_host_fn(host.id, receiver, &args, None)?;
+                    return Ok(CallOutcome::Done(v));
+                }
+            }
+            _ => {}
         }
         let args = self.take(n);
         self.call_general(method, args, None, CallSite::method(receiver))
