@@ -152,11 +152,12 @@ impl Vm {
         }
 
         loop {
-            let Some(&instr) = code.get(pc) else {
+            // By reference: each arm loads only the operands it uses.
+            let Some(instr) = code.get(pc) else {
                 throw!(self.error(ErrorKind::ControlFlowError, "ran past the end of the code"));
             };
             pc += 1;
-            match instr {
+            match *instr {
                 Instr::Nil => self.stack.push(Value::NIL),
                 Instr::True => self.stack.push(Value::TRUE),
                 Instr::False => self.stack.push(Value::FALSE),
@@ -385,7 +386,7 @@ impl Vm {
                     let a = self.pop();
                     let eq = equals(a, b);
                     self.stack
-                        .push(Value::bool(if instr == Instr::Eq { eq } else { !eq }));
+                        .push(Value::bool(if *instr == Instr::Eq { eq } else { !eq }));
                 }
                 Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
                     let b = self.pop();
@@ -403,7 +404,7 @@ impl Vm {
                             if !(a.as_float().is_some_and(f64::is_nan)
                                 || b.as_float().is_some_and(f64::is_nan)) =>
                         {
-                            match instr {
+                            match *instr {
                                 Instr::Lt => o.is_lt(),
                                 Instr::Le => o.is_le(),
                                 Instr::Gt => o.is_gt(),
@@ -769,7 +770,7 @@ impl Vm {
                 | Instr::EnumAddMember { .. }
                 | Instr::Neg => {
                     save_pc!();
-                    let v = tri!(self.run_step(proto, instr, fi));
+                    let v = tri!(self.run_step(proto, *instr, fi));
                     self.stack.push(v);
                 }
                 Instr::Eval => {
