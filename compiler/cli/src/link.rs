@@ -207,28 +207,23 @@ mod tests {
     #[test]
     fn linux_link_line() {
         let target = targets::resolve("x86_64-unknown-linux-gnu").unwrap();
-        let args: Vec<String> = library_args(target, false, true)
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let line = |static_link, driver| -> String {
+            library_args(target, static_link, driver)
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         assert_eq!(
-            args.join(" "),
+            line(false, true),
             "-static-libgcc -lutil -lrt -lpthread -lm -ldl -lc -Wl,--gc-sections"
         );
-        let bare: Vec<String> = library_args(target, false, false)
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
         assert_eq!(
-            bare.join(" "),
+            line(false, false),
             "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc --gc-sections"
         );
-        let args: Vec<String> = library_args(target, true, true)
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
         assert_eq!(
-            args.join(" "),
+            line(true, true),
             "-static-libgcc -lutil -lrt -lpthread -lm -ldl -lc -Wl,--gc-sections -static"
         );
     }
