@@ -301,10 +301,21 @@ fn step(
     Ok(vec![(next, s)])
 }
 
-/// Declares the int body of Proto `name` (`arity` i64s to an i64), and
-/// its twin: the same body, the two calling each other for self-calls.
-/// The inliner can then inline one into the other, which unrolls the
-/// recursion by a level (as C compilers do for a self-recursive function).
+/// How many copies of an int body call each other in a ring for
+/// self-calls: the inliner inlines each into the one before, which unrolls
+/// the recursion (as C compilers do for a self-recursive function).
+const COPIES: usize = 3;
+
+/// The name of copy `i` of the int body of Proto `name`.
+fn copy_name(name: &str, i: usize) -> String {
+    match i {
+        0 => format!("{name}_int"),
+        i => format!("{name}_int_{i}"),
+    }
+}
+
+/// Declares the int body of Proto `name` (`arity` i64s to an i64) and its
+/// copies (see [`COPIES`]); returns the first.
 pub(super) fn declare<'ctx>(
     cx: &'ctx Context,
     module: &Module<'ctx>,
@@ -314,9 +325,10 @@ pub(super) fn declare<'ctx>(
     let i64t = cx.i64_type();
     let params: Vec<_> = (0..arity).map(|_| i64t.into()).collect();
     let ty = i64t.fn_type(&params, false);
-    let f = module.add_function(&format!("{name}_int"), ty, Some(Linkage::Internal));
-    module.add_function(&format!("{name}_int_twin"), ty, Some(Linkage::Internal));
-    f
+    let copies: Vec<_> = (0..COPIES)
+        .map(|i| module.add_function(&copy_name(name, i), ty, Some(Linkage::Internal)))
+        .collect();
+    copies[0]
 }
 
 /// The flag an int body sets when it fails (the exception is then
@@ -362,19 +374,30 @@ struct IntLowering<'a, 'ctx> {
     fail_block: Option<BasicBlock<'ctx>>,
 }
 
-/// Emits the int body `f` of Proto `proto`, and its twin (see [`declare`]).
+/// Emits the int body `f` of Proto `proto` and its copies (see
+/// [`declare`]), each calling the next.
 pub(super) fn build<'ctx>(
     program: &Program<'_, 'ctx>,
     f: FunctionValue<'ctx>,
     proto: &'static Proto,
     plan: &IntPlan,
 ) -> R<()> {
-    let twin = program
-        .module
-        .get_function(&format!("{}_twin", f.get_name().to_string_lossy()))
-        .ok_or("an int body without its twin")?;
-    build_one(program, f, twin, proto, plan)?;
-    build_one(program, twin, f, proto, plan)
+    let name = f.get_name().to_string_lossy();
+    let base = name
+        .strip_suffix("_int")
+        .ok_or("an int body's name ends in _int")?;
+    let copies = (0..COPIES)
+        .map(|i| {
+            program
+                .module
+                .get_function(&copy_name(base, i))
+                .ok_or("an int body without its copies")
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, copy) in copies.iter().enumerate() {
+        build_one(program, *copy, copies[(i + 1) % COPIES], proto, plan)?;
+    }
+    Ok(())
 }
 
 /// Emits `f`, an int body of `proto` whose self-calls call `callee`.
