@@ -1059,37 +1059,52 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .map_err(b_err)
     }
 
+    /// Branches on `cond` to the code `then` and `otherwise` emit (each may
+    /// add blocks of its own) and joins their values.
+    fn if_else(
+        &mut self,
+        cond: IntValue<'ctx>,
+        name: &str,
+        then: impl FnOnce(&mut Self) -> R<IntValue<'ctx>>,
+        otherwise: impl FnOnce(&mut Self) -> R<IntValue<'ctx>>,
+    ) -> R<IntValue<'ctx>> {
+        let then_block = self.cx.append_basic_block(self.f, &format!("{name}_then"));
+        let else_block = self.cx.append_basic_block(self.f, &format!("{name}_else"));
+        let done = self.cx.append_basic_block(self.f, &format!("{name}_done"));
+        self.b
+            .build_conditional_branch(cond, then_block, else_block)
+            .map_err(b_err)?;
+        self.b.position_at_end(then_block);
+        let a = then(self)?;
+        let a_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(else_block);
+        let b = otherwise(self)?;
+        let b_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(done);
+        let phi = self.b.build_phi(a.get_type(), name).map_err(b_err)?;
+        phi.add_incoming(&[(&a, a_end), (&b, b_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
     /// Whether `a` and `b` are equal (an `i1`): two small ints inline, any
     /// other pair through the runtime's structural equality.
-    fn equals(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+    fn equals(&mut self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         let both = self.both_ints(a, b)?;
-        let fast_block = self.cx.append_basic_block(self.f, "eq_fast");
-        let slow_block = self.cx.append_basic_block(self.f, "eq_slow");
-        let merge = self.cx.append_basic_block(self.f, "eq_done");
-        self.b
-            .build_conditional_branch(both, fast_block, slow_block)
-            .map_err(b_err)?;
-        self.b.position_at_end(fast_block);
-        let same = self
-            .b
-            .build_int_compare(IntPredicate::EQ, a, b, "same")
-            .map_err(b_err)?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
-        self.b.position_at_end(slow_block);
-        let eq = self.call("gene_equals", &[a.into(), b.into()])?;
-        let is_true = self
-            .b
-            .build_int_compare(IntPredicate::EQ, eq, self.value(Value::TRUE), "eq")
-            .map_err(b_err)?;
-        let slow_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(merge).map_err(b_err)?;
-        self.b.position_at_end(merge);
-        let phi = self
-            .b
-            .build_phi(self.cx.bool_type(), "equal")
-            .map_err(b_err)?;
-        phi.add_incoming(&[(&same, fast_block), (&is_true, slow_end)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.if_else(
+            both,
+            "equal",
+            |l| {
+                l.b.build_int_compare(IntPredicate::EQ, a, b, "same")
+                    .map_err(b_err)
+            },
+            |l| {
+                let eq = l.call("gene_equals", &[a.into(), b.into()])?;
+                l.b.build_int_compare(IntPredicate::EQ, eq, l.value(Value::TRUE), "eq")
+                    .map_err(b_err)
+            },
+        )
     }
 
     /// Copies `n` stack values starting at position `from` into `tmp`.
@@ -1887,9 +1902,14 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     /// `words` zeroed cache words for the runtime function a site calls,
     /// cleared again by every collection (they may name objects).
     fn site_cache(&self, words: u32, pc: usize) -> R<PointerValue<'ctx>> {
+        Ok(self.cache_global(&format!("gene_site_{}_{pc}", self.index), words))
+    }
+
+    /// A zeroed global of `words` cache words named `name`, its words
+    /// registered with the runtime (which zeroes them at every collection).
+    fn cache_global(&self, name: &str, words: u32) -> PointerValue<'ctx> {
         let ty = self.cx.i64_type().array_type(words);
-        let name = format!("gene_site_{}_{pc}", self.index);
-        let g = self.module.add_global(ty, None, &name);
+        let g = self.module.add_global(ty, None, name);
         g.set_initializer(&ty.const_zero());
         g.set_linkage(Linkage::Private);
         for i in 0..words {
@@ -1899,7 +1919,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             };
             self.program.cache_words.borrow_mut().push(at);
         }
-        Ok(g.as_pointer_value())
+        g.as_pointer_value()
     }
 
     /// A two-word inline cache at this site: when its first word equals
@@ -1911,48 +1931,27 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         key: IntValue<'ctx>,
         miss: impl FnOnce(&mut Self) -> R<IntValue<'ctx>>,
     ) -> R<IntValue<'ctx>> {
-        let i64t = self.cx.i64_type();
-        let ty = i64t.array_type(2);
-        let g = self.module.add_global(ty, None, name);
-        g.set_initializer(&ty.const_zero());
-        g.set_linkage(Linkage::Private);
-        for i in 0..2 {
-            let at = unsafe {
-                g.as_pointer_value()
-                    .const_gep(ty, &[self.i64c(0), self.i64c(i)])
-            };
-            self.program.cache_words.borrow_mut().push(at);
-        }
+        let ty = self.cx.i64_type().array_type(2);
+        let g = self.cache_global(name, 2);
         let word = |l: &Self, i: u64| -> R<PointerValue<'ctx>> {
-            unsafe {
-                l.b.build_gep(ty, g.as_pointer_value(), &[l.i64c(0), l.i64c(i)], "ic_word")
-            }
-            .map_err(b_err)
+            unsafe { l.b.build_gep(ty, g, &[l.i64c(0), l.i64c(i)], "ic_word") }.map_err(b_err)
         };
         let cached_key = self.load(word(self, 0)?)?;
         let hit = self
             .b
             .build_int_compare(IntPredicate::EQ, key, cached_key, "ic_hit")
             .map_err(b_err)?;
-        let hit_block = self.cx.append_basic_block(self.f, "ic_hit");
-        let miss_block = self.cx.append_basic_block(self.f, "ic_miss");
-        let done = self.cx.append_basic_block(self.f, "ic_done");
-        self.b
-            .build_conditional_branch(hit, hit_block, miss_block)
-            .map_err(b_err)?;
-        self.b.position_at_end(hit_block);
-        let cached = self.load(word(self, 1)?)?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(miss_block);
-        let found = miss(self)?;
-        self.store(word(self, 0)?, key)?;
-        self.store(word(self, 1)?, found)?;
-        let miss_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(done);
-        let phi = self.b.build_phi(i64t, "ic").map_err(b_err)?;
-        phi.add_incoming(&[(&cached, hit_block), (&found, miss_end)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.if_else(
+            hit,
+            "ic",
+            |l| l.load(word(l, 1)?),
+            |l| {
+                let found = miss(l)?;
+                l.store(word(l, 0)?, key)?;
+                l.store(word(l, 1)?, found)?;
+                Ok(found)
+            },
+        )
     }
 
     /// The runtime's namespace epoch: bumped whenever a name's binding may
@@ -2025,46 +2024,35 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         };
         let arity = body.count_params().saturating_sub(2);
         let same = self.is_bound_closure(callee, *global)?;
-        let direct = self.cx.append_basic_block(self.f, "direct_call");
-        let other = self.cx.append_basic_block(self.f, "other_call");
-        let done = self.cx.append_basic_block(self.f, "call_joined");
-        self.b
-            .build_conditional_branch(same, direct, other)
-            .map_err(b_err)?;
-        self.b.position_at_end(direct);
-        let mut args: Vec<BasicMetadataValueEnum> =
-            vec![callee.into(), self.value(Value::NIL).into()];
-        for i in 0..arity {
-            let v = if i < n {
-                self.load(self.stk(d - n + i)?)?
-            } else {
-                self.value(Value::NIL)
-            };
-            args.push(v.into());
-        }
-        let r1 = self
-            .b
-            .build_call(body, &args, "direct")
-            .map_err(b_err)?
-            .try_as_basic_value()
-            .basic()
-            .ok_or("a direct body returns a value")?
-            .into_int_value();
-        self.check(r1, pc)?;
-        let direct_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(other);
-        self.stack_to_tmp(d - n, n)?;
-        let r2 = self.call_cached(callee, n, pc)?;
-        let other_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(done);
-        let phi = self
-            .b
-            .build_phi(self.cx.i64_type(), "call")
-            .map_err(b_err)?;
-        phi.add_incoming(&[(&r1, direct_end), (&r2, other_end)]);
-        Ok(phi.as_basic_value().into_int_value())
+        self.if_else(
+            same,
+            "direct_call",
+            |l| {
+                let mut args: Vec<BasicMetadataValueEnum> =
+                    vec![callee.into(), l.value(Value::NIL).into()];
+                for i in 0..arity {
+                    let v = if i < n {
+                        l.load(l.stk(d - n + i)?)?
+                    } else {
+                        l.value(Value::NIL)
+                    };
+                    args.push(v.into());
+                }
+                let r =
+                    l.b.build_call(body, &args, "direct")
+                        .map_err(b_err)?
+                        .try_as_basic_value()
+                        .basic()
+                        .ok_or("a direct body returns a value")?
+                        .into_int_value();
+                l.check(r, pc)?;
+                Ok(r)
+            },
+            |l| {
+                l.stack_to_tmp(d - n, n)?;
+                l.call_cached(callee, n, pc)
+            },
+        )
     }
 
     /// A call with the `n` arguments in `tmp`: a callee seen before at this
@@ -2089,55 +2077,48 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .b
             .build_int_to_ptr(code_bits, ptr, "code")
             .map_err(b_err)?;
-        let direct = self.cx.append_basic_block(self.f, "call_direct");
-        let generic = self.cx.append_basic_block(self.f, "call_generic");
-        let done = self.cx.append_basic_block(self.f, "call_done");
         let is_null = self.b.build_is_null(code, "no_native").map_err(b_err)?;
-        self.b
-            .build_conditional_branch(is_null, generic, direct)
-            .map_err(b_err)?;
-        self.b.position_at_end(direct);
-        let fn_type = i64t.fn_type(
-            &[
-                i64t.into(),
-                i64t.into(),
-                ptr.into(),
-                self.cx.i32_type().into(),
-                i64t.into(),
-            ],
-            false,
-        );
-        let nil = self.value(Value::NIL);
-        let direct_result = self
-            .b
-            .build_indirect_call(
-                fn_type,
-                code,
-                &[
-                    callee.into(),
-                    nil.into(),
-                    self.tmp.into(),
-                    self.i32c(n).into(),
-                    nil.into(),
-                ],
-                "direct",
-            )
-            .map_err(b_err)?
-            .try_as_basic_value()
-            .basic()
-            .ok_or("native code returns a value")?
-            .into_int_value();
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(generic);
-        let generic_result = self.call(
-            "gene_call",
-            &[callee.into(), self.tmp.into(), self.i32c(n).into()],
+        let r = self.if_else(
+            is_null,
+            "call",
+            |l| {
+                l.call(
+                    "gene_call",
+                    &[callee.into(), l.tmp.into(), l.i32c(n).into()],
+                )
+            },
+            |l| {
+                let fn_type = i64t.fn_type(
+                    &[
+                        i64t.into(),
+                        i64t.into(),
+                        ptr.into(),
+                        l.cx.i32_type().into(),
+                        i64t.into(),
+                    ],
+                    false,
+                );
+                let nil = l.value(Value::NIL);
+                Ok(l.b
+                    .build_indirect_call(
+                        fn_type,
+                        code,
+                        &[
+                            callee.into(),
+                            nil.into(),
+                            l.tmp.into(),
+                            l.i32c(n).into(),
+                            nil.into(),
+                        ],
+                        "direct",
+                    )
+                    .map_err(b_err)?
+                    .try_as_basic_value()
+                    .basic()
+                    .ok_or("native code returns a value")?
+                    .into_int_value())
+            },
         )?;
-        self.b.build_unconditional_branch(done).map_err(b_err)?;
-        self.b.position_at_end(done);
-        let phi = self.b.build_phi(i64t, "call").map_err(b_err)?;
-        phi.add_incoming(&[(&direct_result, direct), (&generic_result, generic)]);
-        let r = phi.as_basic_value().into_int_value();
         self.check(r, pc)?;
         Ok(r)
     }
