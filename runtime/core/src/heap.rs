@@ -80,12 +80,6 @@ impl From<std::borrow::Cow<'_, str>> for Text {
     }
 }
 
-impl From<&String> for Text {
-    fn from(s: &String) -> Text {
-        Text::from(s.as_str())
-    }
-}
-
 /// The elements of an array or set: up to two are stored in the object itself,
 /// so small arrays (pairs, tree nodes) need no separate buffer.
 pub type Items = smallvec::SmallVec<[Value; 2]>;

@@ -65,41 +65,43 @@ impl Vm {
     /// The class of any value.
     pub fn class_of(&self, v: Value) -> Value {
         let c = &self.classes;
+        // Heap objects first: instances are the receivers of most method
+        // calls.
+        if let Some(obj) = v.obj() {
+            return match obj {
+                Obj::Int(_) => c.int,
+                Obj::Str(_) => c.string,
+                Obj::ComplexSymbol(_) => c.complex_symbol,
+                Obj::Array(_) => c.array,
+                Obj::Map(_) => c.map,
+                Obj::Set(_) => c.set,
+                Obj::Gene(_) => c.gene,
+                Obj::Range(_) => c.range,
+                Obj::Function(_) | Obj::Native(_) | Obj::BoundMethod(_) => c.function,
+                Obj::Class(_) => c.class,
+                Obj::Instance(i) => i.class,
+                Obj::Namespace(_) => c.namespace,
+                Obj::Future(_) => c.future,
+                Obj::EnumType(_) => c.enum_type,
+                Obj::EnumMember(_) => c.enum_member,
+                Obj::Custom(x) if x.class.obj().is_some() => x.class,
+                _ => c.object,
+            };
+        }
         if v.is_float() {
-            return c.float;
-        }
-        if v.is_small_int() {
-            return c.int;
-        }
-        if v.as_char().is_some() {
-            return c.char;
-        }
-        if v.as_symbol().is_some() {
-            return c.symbol;
-        }
-        match v {
-            Value::NIL => return c.nil,
-            Value::TRUE | Value::FALSE => return c.bool,
-            _ => {}
-        }
-        match v.obj() {
-            Some(Obj::Int(_)) => c.int,
-            Some(Obj::Str(_)) => c.string,
-            Some(Obj::ComplexSymbol(_)) => c.complex_symbol,
-            Some(Obj::Array(_)) => c.array,
-            Some(Obj::Map(_)) => c.map,
-            Some(Obj::Set(_)) => c.set,
-            Some(Obj::Gene(_)) => c.gene,
-            Some(Obj::Range(_)) => c.range,
-            Some(Obj::Function(_)) | Some(Obj::Native(_)) | Some(Obj::BoundMethod(_)) => c.function,
-            Some(Obj::Class(_)) => c.class,
-            Some(Obj::Instance(i)) => i.class,
-            Some(Obj::Namespace(_)) => c.namespace,
-            Some(Obj::Future(_)) => c.future,
-            Some(Obj::EnumType(_)) => c.enum_type,
-            Some(Obj::EnumMember(_)) => c.enum_member,
-            Some(Obj::Custom(x)) if x.class.obj().is_some() => x.class,
-            _ => c.object,
+            c.float
+        } else if v.is_small_int() {
+            c.int
+        } else if v.as_char().is_some() {
+            c.char
+        } else if v.as_symbol().is_some() {
+            c.symbol
+        } else if v == Value::NIL {
+            c.nil
+        } else if v == Value::TRUE || v == Value::FALSE {
+            c.bool
+        } else {
+            c.object
         }
     }
 
@@ -122,6 +124,12 @@ impl Vm {
     /// The current method epoch (see [`methods_changed`]).
     pub fn method_epoch() -> u64 {
         METHOD_EPOCH.load(Ordering::Relaxed)
+    }
+
+    /// The method `name` of `receiver`'s class, or the NoMethodError.
+    pub fn method_of(&self, receiver: Value, name: Symbol) -> VmResult<Value> {
+        self.find_method(self.class_of(receiver), name)
+            .ok_or_else(|| self.no_method(receiver, name))
     }
 
     pub fn find_method(&self, class: Value, name: Symbol) -> Option<Value> {

@@ -103,10 +103,7 @@ impl Vm {
         args: &[Value],
         cache: &mut MethodCache,
     ) -> VmResult {
-        let class = match receiver.obj() {
-            Some(Obj::Instance(i)) => i.class,
-            _ => self.class_of(receiver),
-        };
+        let class = self.class_of(receiver);
         let epoch = Vm::method_epoch();
         let method = if cache[0] == class.bits() && cache[2] == epoch {
             // Safety: the cache holds a method value found in this epoch;
@@ -367,11 +364,8 @@ impl Vm {
 
     /// Calls method `name` of `receiver` from Rust.
     pub fn call_method(&mut self, receiver: Value, name: Symbol, args: &[Value]) -> VmResult {
-        let method = self.find_method(self.class_of(receiver), name);
-        match method {
-            Some(m) => self.call_with(m, args.to_vec(), None, CallSite::method(receiver)),
-            None => Err(self.no_method(receiver, name)),
-        }
+        let method = self.method_of(receiver, name)?;
+        self.call_with(method, args.to_vec(), None, CallSite::method(receiver))
     }
 
     pub fn no_method(&self, receiver: Value, name: Symbol) -> Value {

@@ -880,13 +880,7 @@ impl Vm {
     #[inline(never)]
     fn call_method_op(&mut self, name: Symbol, n: usize) -> VmResult<CallOutcome> {
         let receiver = self.stack[self.stack.len() - n - 1];
-        let class = match receiver.obj() {
-            Some(Obj::Instance(i)) => i.class,
-            _ => self.class_of(receiver),
-        };
-        let Some(method) = self.find_method(class, name) else {
-            return Err(self.no_method(receiver, name));
-        };
+        let method = self.method_of(receiver, name)?;
         match method.obj() {
             Some(Obj::Function(f)) => {
                 if let (Some(arity), None, FnKind::Function) =
@@ -924,11 +918,8 @@ impl Vm {
         args: Vec<Value>,
         props: Option<PropMap>,
     ) -> VmResult<CallOutcome> {
-        let class = self.class_of(receiver);
-        match self.find_method(class, name) {
-            Some(method) => self.call_general(method, args, props, CallSite::method(receiver)),
-            None => Err(self.no_method(receiver, name)),
-        }
+        let method = self.method_of(receiver, name)?;
+        self.call_general(method, args, props, CallSite::method(receiver))
     }
 
     /// `(new C args...)` with the class in the callee slot.
