@@ -231,7 +231,7 @@ fn load_failures_are_import_errors() {
          Extension init failed: failing{SUFFIX} (returned 7)\n\
          bad library\n\
          Failed to load extension: libnothing_here{SUFFIX}: not found in \
-         GENE_EXTENSION_PATH, the program's directory or build/\n"
+         GENE_EXTENSION_PATH or the program's directory\n"
     );
     assert_both_tiers_print(&dir, "main.gene", &[], &expected);
 

@@ -1,7 +1,9 @@
 //! `gene build FILE`: compile a program to a native executable.
 //!
 //! The pipeline (ARCHITECTURE.md): read and compile the program to Protos
-//! (as `gene run` does), serialise them into the bytecode image, lower them
+//! (as `gene run` does), follow its static imports and compile every module
+//! it reaches ([`crate::graph`]), serialise them all into one bytecode
+//! image (with the module table), lower them
 //! with `gene-llvm` (Protos it cannot lower stay bytecode in the image),
 //! then link the object with `libgene_runtime.a` ([`crate::link`],
 //! [`crate::runtime_lib`]). `--emit obj|llvm-ir|asm` stops after code
@@ -9,6 +11,7 @@
 //! compile error, code generation, a missing runtime or linker), 2 for a
 //! usage error (including an unsupported `--target`).
 
+use crate::graph;
 use crate::link;
 use crate::runtime_lib;
 use crate::targets::{self, Target};
@@ -98,6 +101,13 @@ pub fn run(args: Args) -> ExitCode {
             return fail(1, &message);
         }
     }
+    if args.file != "-" && Path::new(&args.file).is_dir() {
+        // Reported by Source::load, before an output name is derived from it.
+        return match Source::load(&args.file) {
+            Ok(_) => ExitCode::FAILURE,
+            Err(code) => code,
+        };
+    }
     let output = match output_path(&args) {
         Ok(path) => path,
         Err(message) => return fail(2, &message),
@@ -122,7 +132,18 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let image = match image::write_image(main) {
+    let graph = match graph::build(main, &source.name, &source.text) {
+        Ok(g) => g,
+        Err(diagnostic) => {
+            eprintln!("{diagnostic}");
+            return ExitCode::from(1);
+        }
+    };
+    let modules = graph.modules();
+    if let Err(message) = check_output_is_not_a_source(&output, &source.name, &modules) {
+        return fail(2, &message);
+    }
+    let image = match image::write_program(main, &modules) {
         Ok(bytes) => bytes,
         Err(e) => {
             return fail(
@@ -131,7 +152,7 @@ pub fn run(args: Args) -> ExitCode {
             )
         }
     };
-    let protos = image::protos_preorder(main);
+    let protos = image::program_protos(main, &modules);
     let options = gene_llvm::Options {
         opt_level: args.opt_level,
         target: Some(target.llvm_triple.to_string()),
@@ -143,6 +164,9 @@ pub fn run(args: Args) -> ExitCode {
     };
     if args.stats {
         print!("{}", render_stats(&compiled.stats));
+        if !modules.is_empty() {
+            print!("{}", render_module_stats(&compiled.stats));
+        }
     }
 
     let result = if args.emit.is_some() {
@@ -213,6 +237,71 @@ fn output_path(args: &Args) -> Result<PathBuf, String> {
         ));
     }
     Ok(path)
+}
+
+/// Refuses an output that would overwrite the program or one of its
+/// modules, or that is a directory.
+fn check_output_is_not_a_source(
+    output: &Path,
+    main: &str,
+    modules: &[image::Module],
+) -> Result<(), String> {
+    if output.is_dir() {
+        return Err(format!(
+            "-o {} is a directory; name the executable to write (e.g. -o {}/app)",
+            output.display(),
+            output.display()
+        ));
+    }
+    let Some(out) = canonical_target(output) else {
+        return Ok(());
+    };
+    let sources = std::iter::once(main).chain(modules.iter().map(|m| m.proto.file));
+    for source in sources {
+        if fs::canonicalize(source).is_ok_and(|s| s == out) {
+            return Err(format!(
+                "-o {} would overwrite the program's source {source}; name another output",
+                output.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The canonical path `path` names or would name once written.
+fn canonical_target(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = fs::canonicalize(path) {
+        return Some(p);
+    }
+    let name = path.file_name()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::canonicalize(dir).ok().map(|d| d.join(name))
+}
+
+/// `module FILE: N of M Protos native`, per module in the image's order
+/// (the main program first).
+fn render_module_stats(stats: &[ProtoStat]) -> String {
+    let mut files: Vec<(&str, usize, usize)> = Vec::new();
+    for stat in stats {
+        let index = match files.iter().position(|(f, _, _)| *f == stat.file) {
+            Some(i) => i,
+            None => {
+                files.push((&stat.file, 0, 0));
+                files.len() - 1
+            }
+        };
+        files[index].2 += 1;
+        if stat.fallback.is_none() {
+            files[index].1 += 1;
+        }
+    }
+    files
+        .iter()
+        .map(|(file, native, total)| format!("module {file}: {native} of {total} Protos native\n"))
+        .collect()
 }
 
 /// `N of M Protos native (P%)`, `K with an int body`, then

@@ -5,6 +5,7 @@
 //! arguments, so it parses them under the name `gene`.
 
 mod build;
+mod graph;
 mod link;
 mod runtime_lib;
 mod targets;

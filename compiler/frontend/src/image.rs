@@ -21,6 +21,7 @@
 //!            symbols: count, name str ...     (each symbol once)
 //!            files:   count, path str ...     (each source file once)
 //!            protos:  count, proto ...        (pre-order; main first)
+//!            modules: count, (name str, proto index u32) ...
 //! proto    = name sym, kind u8, file index, n_slots, is_async, uses_args,
 //!            fast_arity (0 | 1 u32), code (count, instr ...), lines,
 //!            consts (count, value ...), key_lists, nested protos (count,
@@ -35,6 +36,13 @@
 //!            values: a gene's type, then prop values, then children
 //! pattern  = count, item ...; a nested pattern is a tag then a pattern
 //! ```
+//!
+//! **Modules.** A whole-program image also holds the modules the program
+//! imports: their Protos follow the main Proto's tree, each module's tree
+//! in pre-order after the previous one (the list is a forest walked root
+//! by root), and the module table names each module's main Proto by its
+//! [`module_key`]. A module imported under several keys (by different
+//! relative paths) has one entry per key, all naming one Proto.
 //!
 //! Constants are trees (the compiler builds them from source forms), so a
 //! value is written once per occurrence; only plain data kinds can be
@@ -63,7 +71,7 @@ const MAGIC: &[u8; 8] = b"GENE-IMG";
 
 /// The version of the image layout; bump it whenever the layout, an opcode
 /// or a value tag changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The deepest nesting of constant values and patterns an image holds.
 pub const MAX_DEPTH: usize = 10_000;
@@ -124,19 +132,125 @@ pub fn protos_preorder(main: &'static Proto) -> Vec<&'static Proto> {
 
 /// The image of the program whose main Proto is `main`.
 pub fn write_image(main: &'static Proto) -> Result<Vec<u8>> {
-    let (order, nested) = preorder_with_nested(main);
+    write_program(main, &[])
+}
+
+/// A module compiled into the image: its [`module_key`] and its main Proto.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub key: String,
+    pub proto: &'static Proto,
+}
+
+/// A program read from an image: every Proto in the image's order (the
+/// main Proto first; native code uses these indices) and the modules.
+pub struct Program {
+    pub protos: Vec<&'static Proto>,
+    pub modules: Vec<Module>,
+}
+
+/// The main Proto's tree, then each module's (in the order of `modules`,
+/// each Proto once), in pre-order: the image's order and native code's
+/// numbering of a whole program.
+pub fn program_protos(main: &'static Proto, modules: &[Module]) -> Vec<&'static Proto> {
+    roots(main, modules)
+        .into_iter()
+        .flat_map(|root| preorder_with_nested(root).0)
+        .collect()
+}
+
+/// `main`, then the modules' Protos, each once.
+fn roots(main: &'static Proto, modules: &[Module]) -> Vec<&'static Proto> {
+    let mut roots = vec![main];
+    for m in modules {
+        if !roots.iter().any(|r| std::ptr::eq(*r, m.proto)) {
+            roots.push(m.proto);
+        }
+    }
+    roots
+}
+
+/// The image of a whole program: `main` and the modules it imports.
+pub fn write_program(main: &'static Proto, modules: &[Module]) -> Result<Vec<u8>> {
     let mut w = Writer::default();
-    w.count(order.len());
-    for (proto, nested) in order.iter().zip(&nested) {
-        w.proto(proto, nested)?;
+    let mut trees = Vec::new();
+    let mut root_index = Vec::new();
+    let mut next = 0u32;
+    for root in roots(main, modules) {
+        let (order, nested) = preorder_with_nested(root);
+        root_index.push((root, next));
+        // The nested indices of a tree count from its root.
+        let shift = next;
+        next += order.len() as u32;
+        trees.push((order, nested, shift));
+    }
+    w.count(next as usize);
+    for (order, nested, shift) in &trees {
+        for (proto, nested) in order.iter().zip(nested) {
+            let nested: Vec<u32> = nested.iter().map(|i| i + shift).collect();
+            w.proto(proto, &nested)?;
+        }
+    }
+    w.count(modules.len());
+    for m in modules {
+        w.str(&m.key);
+        let index = root_index
+            .iter()
+            .find(|(root, _)| std::ptr::eq(*root, m.proto))
+            .map_or(0, |(_, i)| *i);
+        w.u32(index);
     }
     Ok(w.finish())
+}
+
+/// The file a module import names, as a key of the image's module table:
+/// `path` (with `.gene` appended when absent) joined to the directory of
+/// the importing file's name and normalised lexically (`.` and `dir/..`
+/// removed, symbolic links not followed). `gene build` names each
+/// module's Protos by this key, so a module importing another by a
+/// relative path finds it from its own key at run time, wherever the
+/// executable runs.
+pub fn module_key(path: &str, importer: &str) -> String {
+    use std::path::{Component, Path, PathBuf};
+    let file = if path.ends_with(".gene") {
+        path.to_string()
+    } else {
+        format!("{path}.gene")
+    };
+    let joined = match Path::new(importer).parent() {
+        Some(dir) if !Path::new(&file).is_absolute() => dir.join(&file),
+        _ => PathBuf::from(&file),
+    };
+    let mut parts: Vec<Component> = Vec::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => parts.push(part),
+            },
+            other => parts.push(other),
+        }
+    }
+    parts
+        .iter()
+        .collect::<PathBuf>()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The Protos of an image, in pre-order (the main Proto first). The Protos
 /// and their file names are leaked, like the compiler's; symbols are
 /// interned and constants allocated on the heap.
 pub fn read_image(bytes: &[u8]) -> Result<Vec<&'static Proto>> {
+    read_program(bytes).map(|p| p.protos)
+}
+
+/// The Protos and the module table of an image (see [`read_image`]).
+pub fn read_program(bytes: &[u8]) -> Result<Program> {
     if bytes.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
         return Err(ImageError::NotAnImage);
     }
@@ -156,13 +270,32 @@ pub fn read_image(bytes: &[u8]) -> Result<Vec<&'static Proto>> {
     for index in 0..n {
         records.push(r.proto(index, n)?);
     }
-    if r.remaining() != 0 {
-        return Err(r.corrupt("trailing bytes after the last proto"));
-    }
-    if !is_preorder(&records) {
+    let Some(roots) = forest_roots(&records) else {
         return Err(r.corrupt("protos are not in pre-order"));
+    };
+    let n_modules = r.count()?;
+    let mut table = Vec::new();
+    for _ in 0..n_modules {
+        let key = r.str()?.to_string();
+        let index = r.u32()? as usize;
+        if index == 0 || !roots.contains(&index) {
+            return Err(r.corrupt("a module entry does not name a module's main proto"));
+        }
+        table.push((key, index));
     }
-    link_protos(records).ok_or_else(|| r.corrupt("nested proto index out of range"))
+    if r.remaining() != 0 {
+        return Err(r.corrupt("trailing bytes after the module table"));
+    }
+    let protos =
+        link_protos(records).ok_or_else(|| r.corrupt("nested proto index out of range"))?;
+    let modules = table
+        .into_iter()
+        .map(|(key, index)| Module {
+            key,
+            proto: protos[index],
+        })
+        .collect();
+    Ok(Program { protos, modules })
 }
 
 /// The pre-order walk, with the pre-order indices of each Proto's nested
@@ -190,20 +323,24 @@ struct ProtoRecord {
     nested: Vec<usize>,
 }
 
-/// Whether walking the records' nested indices from record 0 visits every
-/// record once, in order. The walk stops at the first index out of order,
-/// so a corrupt image cannot make it long.
-fn is_preorder(records: &[ProtoRecord]) -> bool {
+/// The roots of the forest the records form when walking their nested
+/// indices from record 0, then from the first record not yet visited, and
+/// so on, visits every record once, in order; `None` when it does not. The
+/// walk stops at the first index out of order, so a corrupt image cannot
+/// make it long.
+fn forest_roots(records: &[ProtoRecord]) -> Option<Vec<usize>> {
     let mut expected = 0;
-    let mut pending = vec![0];
-    while let Some(index) = pending.pop() {
-        let Some(record) = records.get(index).filter(|_| index == expected) else {
-            return false;
-        };
-        expected += 1;
-        pending.extend(record.nested.iter().rev());
+    let mut roots = Vec::new();
+    while expected < records.len() {
+        roots.push(expected);
+        let mut pending = vec![expected];
+        while let Some(index) = pending.pop() {
+            let record = records.get(index).filter(|_| index == expected)?;
+            expected += 1;
+            pending.extend(record.nested.iter().rev());
+        }
     }
-    expected == records.len()
+    Some(roots)
 }
 
 /// Leaks the Protos, last first, so that each nested Proto exists before the

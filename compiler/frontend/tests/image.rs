@@ -663,3 +663,64 @@ fn damaged_images_never_panic() {
         assert!(accepted > 0, "no mutation was accepted");
     });
 }
+
+#[test]
+fn whole_programs_keep_their_modules() {
+    use gene_frontend::image::{module_key, program_protos, read_program, write_program, Module};
+    with_big_stack(|| {
+        let main = compile(
+            "(import f from \"lib/util\")\n(println (f 1))",
+            "app/main.gene",
+        )
+        .expect("main compiles");
+        let util = compile("(fn f [x] (fnx [] x))", "app/lib/util.gene").expect("util compiles");
+        let more = compile("(var v 1)", "app/more.gene").expect("more compiles");
+        let modules = vec![
+            Module {
+                key: "app/lib/util.gene".into(),
+                proto: util,
+            },
+            Module {
+                key: "app/more.gene".into(),
+                proto: more,
+            },
+            // The same module under a second key: one copy of its Protos.
+            Module {
+                key: "app/lib/../lib/util.gene".into(),
+                proto: util,
+            },
+        ];
+        let order = program_protos(main, &modules);
+        // util: its main, f and the closure; more: its main.
+        assert_eq!(order.len(), protos_preorder(main).len() + 3 + 1);
+        let image = write_program(main, &modules).expect("writes");
+        let program = read_program(&image).expect("reads");
+        assert_eq!(program.protos.len(), order.len());
+        let keys: Vec<&str> = program.modules.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "app/lib/util.gene",
+                "app/more.gene",
+                "app/lib/../lib/util.gene"
+            ]
+        );
+        let first = program.modules[0].proto;
+        assert!(std::ptr::eq(first, program.modules[2].proto));
+        assert_eq!(first.file, "app/lib/util.gene");
+        assert_eq!(first.protos.len(), 1);
+        // Module Protos follow the main tree, in the writer's order.
+        assert!(std::ptr::eq(
+            program.protos[protos_preorder(main).len()],
+            first
+        ));
+        assert_eq!(program.modules[1].proto.file, "app/more.gene");
+        assert_eq!(read_image(&image).expect("reads").len(), order.len());
+    });
+    assert_eq!(module_key("lib/util", "app/main.gene"), "app/lib/util.gene");
+    assert_eq!(module_key("./util.gene", "main.gene"), "util.gene");
+    assert_eq!(module_key("../x", "a/b/c.gene"), "a/x.gene");
+    assert_eq!(module_key("../../x", "a.gene"), "../../x.gene");
+    assert_eq!(module_key("/abs/m", "a/b.gene"), "/abs/m.gene");
+    assert_eq!(module_key("../m", "/top.gene"), "/m.gene");
+}

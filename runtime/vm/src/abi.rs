@@ -212,13 +212,14 @@ fn run_image(bytes: &[u8], natives: &[usize], args: Vec<String>) -> i32 {
         top.saturating_sub(PROGRAM_STACK - STACK_RESERVE),
         Ordering::Relaxed,
     );
-    let protos = match gene_frontend::image::read_image(bytes) {
+    let program = match gene_frontend::image::read_program(bytes) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: the program's bytecode image is unreadable: {e}");
             return 70;
         }
     };
+    let protos = program.protos;
     for (proto, &entry) in protos.iter().zip(natives) {
         if entry != 0 {
             // Safety: the table holds functions emitted with NativeCode's
@@ -232,6 +233,10 @@ fn run_image(bytes: &[u8], natives: &[usize], args: Vec<String>) -> i32 {
     };
     PROTOS.with(|p| *p.borrow_mut() = protos);
     let mut vm = Vm::new(VmOptions { args });
+    vm.embedded = Some(crate::modules::Embedded::new(
+        main,
+        program.modules.into_iter().map(|m| (m.key, m.proto)),
+    ));
     let result = vm.run_main(main);
     vm.flush();
     match result {

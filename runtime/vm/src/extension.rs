@@ -504,25 +504,6 @@ fn extension_path() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// The library an import names: an absolute path as is; a relative one
-/// beside the importing file, then in the working directory, then in each
-/// directory of `GENE_EXTENSION_PATH`.
-fn resolve_import(file: &str, importer: &str) -> Option<PathBuf> {
-    let path = Path::new(file);
-    let candidates: Vec<PathBuf> = if path.is_absolute() {
-        vec![path.to_path_buf()]
-    } else {
-        Path::new(importer)
-            .parent()
-            .map(|dir| dir.join(path))
-            .into_iter()
-            .chain(std::iter::once(path.to_path_buf()))
-            .chain(extension_path().into_iter().map(|dir| dir.join(path)))
-            .collect()
-    };
-    candidates.into_iter().find(|p| p.is_file())
-}
-
 /// Whether this process can load shared libraries: a fully static Linux
 /// executable (`gene build --static`) has no dynamic loader.
 fn dynamic_loading_available() -> bool {
@@ -570,7 +551,13 @@ impl Vm {
     /// returns its namespace.
     pub fn load_extension(&self, path: &str, importer: &str) -> VmResult {
         let shown = with_suffix(path);
-        match resolve_import(&shown, importer) {
+        let found = crate::modules::find_file(
+            &shown,
+            importer,
+            self.embedded.as_ref(),
+            "GENE_EXTENSION_PATH",
+        );
+        match found {
             Some(file) => self.load_extension_file(&file, &shown),
             None => {
                 Err(self.import_error(format!("Failed to load extension: {shown}: no such file")))
@@ -579,8 +566,8 @@ impl Vm {
     }
 
     /// `genex/<name>`: the extension `lib<name>` found in
-    /// `GENE_EXTENSION_PATH`, the program's directory or `build/`; defined
-    /// as member `name` of `genex` once loaded.
+    /// `GENE_EXTENSION_PATH` or the program's directory (never the working
+    /// directory); defined as member `name` of `genex` once loaded.
     pub fn load_genex(&self, name: Symbol) -> VmResult {
         let file = format!(
             "{}{}{}",
@@ -591,13 +578,12 @@ impl Vm {
         let found = extension_path()
             .into_iter()
             .chain(program_dir())
-            .chain(std::iter::once(PathBuf::from("build")))
             .map(|dir| dir.join(&file))
             .find(|p| p.is_file());
         let Some(found) = found else {
             return Err(self.import_error(format!(
-                "Failed to load extension: {file}: not found in GENE_EXTENSION_PATH, \
-                 the program's directory or build/"
+                "Failed to load extension: {file}: not found in GENE_EXTENSION_PATH \
+                 or the program's directory"
             )));
         };
         let ns = self.load_extension_file(&found, &file)?;

@@ -1,45 +1,156 @@
 //! Modules (spec 03 §3.17): `import` loads a file once, runs it in a
 //! namespace of its own, and caches the namespace by resolved path.
+//!
+//! A built executable carries its modules (`gene build` compiles the whole
+//! import graph into the image): an import first looks its
+//! [`module_key`] up in the executable's module table and only reads a file
+//! for a path the program computed at run time (through `eval`).
+//!
+//! **Where a relative path is looked up** (modules and native
+//! extensions alike; never the working directory as such):
+//! 1. beside the importing file: the file's directory under `gene run`; in
+//!    a built executable, the executable's directory (plus the importing
+//!    module's directory relative to the main program's), or the importing
+//!    file's directory when `gene build` was given an absolute path;
+//! 2. each directory of `$GENE_PATH` (modules) or `$GENE_EXTENSION_PATH`
+//!    (extensions), `:`-separated;
+//! 3. the installation's directory: the directory of the running
+//!    executable (`gene`'s under `gene run`).
 
 use crate::errors::VmResult;
 use crate::vm::{new_namespace, Vm};
+use gene_core::bytecode::Proto;
 use gene_core::{ErrorKind, Value};
+use gene_frontend::image::module_key;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The file a module path names: relative to the importing file's
-/// directory first, then the working directory; `.gene` appended if absent.
-fn resolve(path: &str, importer: &str) -> Option<PathBuf> {
+/// What a built executable knows about its program: the modules compiled
+/// into it and where its main file was when it was built.
+pub struct Embedded {
+    /// Each module's main Proto by [`module_key`].
+    pub modules: HashMap<String, &'static Proto>,
+    /// The directory of the main program's file name, as `gene build` saw
+    /// it (the base of the modules' keys).
+    pub main_dir: PathBuf,
+}
+
+impl Embedded {
+    pub fn new(
+        main: &'static Proto,
+        modules: impl IntoIterator<Item = (String, &'static Proto)>,
+    ) -> Embedded {
+        Embedded {
+            modules: modules.into_iter().collect(),
+            main_dir: Path::new(main.file)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The source of a standard-library module (`std/NAME`), embedded in the
+/// runtime. The hook `gene build` and `import` share: the standard library
+/// written in Gene plugs its table in here.
+pub fn stdlib_source(_path: &str) -> Option<&'static str> {
+    None
+}
+
+/// The directory of the running executable.
+fn executable_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.parent().map(Path::to_path_buf)
+}
+
+/// The directories a relative import from `importer` is looked up in, in
+/// order (see the module documentation): beside the importer, then each
+/// directory of the environment variable `env`, then the installation's
+/// directory.
+pub fn search_dirs(importer: &str, embedded: Option<&Embedded>, env: &str) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    let importer_dir = Path::new(importer).parent().unwrap_or(Path::new(""));
+    match embedded {
+        None => {
+            // `gene run`: the importing file exists; its directory is where
+            // it is (relative names are relative to where `gene run` ran).
+            if !importer.is_empty() && !importer.starts_with('<') {
+                dirs.push(importer_dir.to_path_buf());
+            }
+        }
+        Some(embedded) => {
+            if importer_dir.is_absolute() {
+                dirs.push(importer_dir.to_path_buf());
+            } else if let Some(exe_dir) = executable_dir() {
+                let below = importer_dir
+                    .strip_prefix(&embedded.main_dir)
+                    .unwrap_or(Path::new(""));
+                dirs.push(exe_dir.join(below));
+            }
+        }
+    }
+    if let Some(paths) = std::env::var_os(env) {
+        dirs.extend(std::env::split_paths(&paths).filter(|d| !d.as_os_str().is_empty()));
+    }
+    dirs.extend(executable_dir());
+    dirs
+}
+
+/// The first existing file `file` names: an absolute path as it is, a
+/// relative one in [`search_dirs`].
+pub fn find_file(
+    file: &str,
+    importer: &str,
+    embedded: Option<&Embedded>,
+    env: &str,
+) -> Option<PathBuf> {
+    let path = Path::new(file);
+    if path.is_absolute() {
+        return path.is_file().then(|| path.to_path_buf());
+    }
+    search_dirs(importer, embedded, env)
+        .into_iter()
+        .map(|dir| dir.join(path))
+        .find(|p| p.is_file())
+}
+
+/// The module file a path names (`.gene` appended if absent).
+fn resolve(path: &str, importer: &str, embedded: Option<&Embedded>) -> Option<PathBuf> {
     let file = if path.ends_with(".gene") {
         path.to_string()
     } else {
         format!("{path}.gene")
     };
-    let beside = Path::new(importer).parent().map(|dir| dir.join(&file));
-    beside
-        .into_iter()
-        .chain(std::iter::once(PathBuf::from(&file)))
-        .find(|p| p.is_file())
-        .map(|p| p.canonicalize().unwrap_or(p))
+    find_file(&file, importer, embedded, "GENE_PATH").map(|p| p.canonicalize().unwrap_or(p))
 }
 
 impl Vm {
     pub fn import_module(&mut self, path: Value, importer: &str) -> VmResult {
         let text_path = gene_core::print::display(path);
-        let Some(file) = resolve(&text_path, importer) else {
+        if let Some(embedded) = &self.embedded {
+            let key = module_key(&text_path, importer);
+            let found = embedded.modules.get(&key).copied();
+            if let Some(proto) = found {
+                // Cached under the module's own name, which every key of
+                // one module leads to.
+                let file = PathBuf::from(proto.file);
+                if let Some(done) = self.cached_module(&file, &text_path) {
+                    return done;
+                }
+                return self.run_module(file, &text_path, proto);
+            }
+        }
+        let Some(file) = resolve(&text_path, importer, self.embedded.as_ref()) else {
             return Err(self.error(
                 ErrorKind::ImportError,
-                format!("Failed to read module '{text_path}': no such file"),
+                format!(
+                    "Failed to read module '{text_path}': no such file beside the importing \
+                     file, in GENE_PATH or in the installation's directory"
+                ),
             ));
         };
-        match self.modules.get(&file) {
-            Some(ns) if ns.is_nil() => {
-                return Err(self.error(
-                    ErrorKind::ImportError,
-                    format!("circular import of '{text_path}'"),
-                ))
-            }
-            Some(ns) => return Ok(*ns),
-            None => {}
+        if let Some(done) = self.cached_module(&file, &text_path) {
+            return done;
         }
         let source = std::fs::read_to_string(&file).map_err(|e| {
             self.error(
@@ -60,8 +171,26 @@ impl Vm {
                 format!("{name}:{}:{}: {}", e.span.line, e.span.col, e.message),
             )
         })?;
+        self.run_module(file, &text_path, proto)
+    }
+
+    /// The namespace of the module `file` when it has run; an error when it
+    /// is still running (the import is circular); `None` when it has not run.
+    fn cached_module(&self, file: &Path, text_path: &str) -> Option<VmResult> {
+        match self.modules.get(file) {
+            Some(ns) if ns.is_nil() => Some(Err(self.error(
+                ErrorKind::ImportError,
+                format!("circular import of '{text_path}'"),
+            ))),
+            Some(ns) => Some(Ok(*ns)),
+            None => None,
+        }
+    }
+
+    /// Runs the module `file` (its Proto `proto`) in a namespace of its own.
+    fn run_module(&mut self, file: PathBuf, text_path: &str, proto: &'static Proto) -> VmResult {
         self.modules.insert(file.clone(), Value::NIL);
-        let ns = new_namespace(&text_path, Value::NIL);
+        let ns = new_namespace(text_path, Value::NIL);
         self.native_depth += 1;
         let result = self.run_top_level(proto, ns, Value::NIL);
         self.native_depth -= 1;

@@ -20,6 +20,8 @@ impl Vm {
     pub fn namespace_for(&self, proto: &Proto, closure: Value, self_val: Value) -> Value {
         match closure.obj() {
             Some(Obj::Function(f)) => f.ns,
+            // A module's top-level code, run natively (`run_top_level`).
+            Some(Obj::Namespace(_)) if proto.kind == ProtoKind::TopLevel => closure,
             _ if proto.kind == ProtoKind::Body => self_val,
             _ => self.global_ns,
         }

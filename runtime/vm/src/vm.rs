@@ -150,6 +150,8 @@ pub struct Vm {
     /// Imported modules by resolved path: their namespace, or nil while the
     /// module is still running (an import reaching it then is circular).
     pub modules: std::collections::HashMap<std::path::PathBuf, Value>,
+    /// In a built executable, the modules compiled into it.
+    pub embedded: Option<crate::modules::Embedded>,
     /// The highest address of this thread's stack the collector scans (the
     /// frame that created the VM; nothing above it holds values).
     pub stack_top: usize,
@@ -229,6 +231,7 @@ impl Vm {
             trace: Vec::new(),
             session_slots: None,
             modules: std::collections::HashMap::new(),
+            embedded: None,
             stack_top: gene_core::gc::stack_top(stack_address()),
             out: RefCell::new(std::io::BufWriter::with_capacity(
                 1 << 16,
@@ -256,7 +259,16 @@ impl Vm {
     /// Runs a top-level Proto with the given namespace and self.
     pub fn run_top_level(&mut self, proto: &'static Proto, ns: Value, self_val: Value) -> VmResult {
         if let Some(code) = proto.native.get() {
-            return self.call_native(code, Value::NIL, self_val, &[], Value::NIL);
+            // Native top-level code of a module finds its namespace
+            // through the closure argument (`namespace_for`).
+            let closure = if proto.kind == gene_core::bytecode::ProtoKind::TopLevel
+                && ns.bits() != self.global_ns.bits()
+            {
+                ns
+            } else {
+                Value::NIL
+            };
+            return self.call_native(code, closure, self_val, &[], Value::NIL);
         }
         self.push_top_level(proto, ns, self_val, &[], false);
         self.execute()
