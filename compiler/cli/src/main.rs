@@ -58,6 +58,10 @@ struct Delegated {
 }
 
 fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(args) = run::Args::direct(&argv) {
+        return gene_cli::run_on_worker(move || run::run(args));
+    }
     let cli = Cli::parse();
     let delegated = match cli.command {
         Command::Build(d) => ("build", d),

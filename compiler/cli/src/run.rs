@@ -13,6 +13,31 @@ pub struct Args {
     args: Vec<String>,
 }
 
+impl Args {
+    /// `gene run FILE ARGS...` read without clap: every argument after FILE
+    /// belongs to the program, even `-h`, `--help` and `--`. `None` when
+    /// the arguments do not start with a FILE (an option, or nothing),
+    /// which clap then handles (`gene run --help`).
+    pub fn direct(argv: &[std::ffi::OsString]) -> Option<Args> {
+        let (command, rest) = argv.split_first()?;
+        if command != "run" {
+            return None;
+        }
+        let (file, args) = rest.split_first()?;
+        let file = file.to_str()?;
+        if file.starts_with('-') && file != "-" {
+            return None;
+        }
+        Some(Args {
+            file: file.to_string(),
+            args: args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+        })
+    }
+}
+
 pub fn run(args: Args) -> ExitCode {
     let source = match Source::load(&args.file) {
         Ok(s) => s,

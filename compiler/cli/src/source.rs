@@ -13,6 +13,12 @@ pub struct Source {
 impl Source {
     /// Reads `path`; `-` reads stdin.
     pub fn load(path: &str) -> Result<Source, ExitCode> {
+        if path != "-" && std::path::Path::new(path).is_dir() {
+            eprintln!(
+                "error: {path} is a directory, not a Gene program; name the program's .gene file"
+            );
+            return Err(ExitCode::from(1));
+        }
         let text = if path == "-" {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
@@ -29,7 +35,12 @@ impl Source {
                 text,
             }),
             Err(e) => {
-                eprintln!("error: cannot read {path}: {e}");
+                let hint = match e.kind() {
+                    std::io::ErrorKind::NotFound => "; check the path",
+                    std::io::ErrorKind::PermissionDenied => "; check the file's permissions",
+                    _ => "",
+                };
+                eprintln!("error: cannot read {path}: {e}{hint}");
                 Err(ExitCode::from(1))
             }
         }
