@@ -804,8 +804,14 @@ impl Vm {
         let pops = step_pops(proto, &instr).unwrap_or(0);
         let operands = self.take(pops as usize);
         let frame = &self.frames[fi];
-        let (closure, self_val) = (frame.closure, frame.self_val);
-        self.step_instr(proto, instr, closure, self_val, &operands)
+        // Top-level code runs in its frame's namespace (a module's own),
+        // passed as the closure, as native code does (`namespace_for`).
+        let closure = if frame.closure.is_nil() && proto.kind == ProtoKind::TopLevel {
+            frame.ns
+        } else {
+            frame.closure
+        };
+        self.step_instr(proto, instr, closure, frame.self_val, &operands)
     }
 
     /// Pops the top `n` values, in push order.
