@@ -188,10 +188,7 @@ fn link_executable(
     object: &[u8],
     output: &Path,
 ) -> Result<(), String> {
-    let scratch = tempfile::Builder::new()
-        .prefix("gene-build")
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let scratch = crate::scratch::Scratch::new()?;
     let object_path = scratch.path().join("program.o");
     fs::write(&object_path, object)
         .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;

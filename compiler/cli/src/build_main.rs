@@ -8,6 +8,7 @@ mod build;
 mod graph;
 mod link;
 mod runtime_lib;
+mod scratch;
 mod targets;
 
 use clap::{Parser, Subcommand};

@@ -113,14 +113,12 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = tempfile::tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))
-        .and_then(|scratch| {
-            let path = locate(target, args.runtime.as_deref(), scratch.path())?;
-            fs::copy(&path, &args.output)
-                .map(|_| ())
-                .map_err(|e| format!("cannot write {}: {e}", args.output.display()))
-        });
+    let result = crate::scratch::Scratch::new().and_then(|scratch| {
+        let path = locate(target, args.runtime.as_deref(), scratch.path())?;
+        fs::copy(&path, &args.output)
+            .map(|_| ())
+            .map_err(|e| format!("cannot write {}: {e}", args.output.display()))
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
