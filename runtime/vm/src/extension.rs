@@ -551,6 +551,7 @@ impl Vm {
     /// returns its namespace.
     pub fn load_extension(&self, path: &str, importer: &str) -> VmResult {
         let shown = with_suffix(path);
+        let importer = self.importing_file(importer);
         let found = crate::modules::find_file(
             &shown,
             importer,

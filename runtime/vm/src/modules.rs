@@ -33,6 +33,8 @@ pub struct Embedded {
     /// The directory of the main program's file name, as `gene build` saw
     /// it (the base of the modules' keys).
     pub main_dir: PathBuf,
+    /// The main program's file name.
+    pub main_file: &'static str,
 }
 
 impl Embedded {
@@ -46,6 +48,7 @@ impl Embedded {
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
+            main_file: main.file,
         }
     }
 }
@@ -125,8 +128,25 @@ fn resolve(path: &str, importer: &str, embedded: Option<&Embedded>) -> Option<Pa
 }
 
 impl Vm {
+    /// The file an import in code of `importer` is relative to: code
+    /// without a file of its own (`<eval>`) imports as the innermost
+    /// running code that has one, or the main program.
+    pub(crate) fn importing_file<'a>(&self, importer: &'a str) -> &'a str {
+        if !importer.starts_with('<') {
+            return importer;
+        }
+        self.frames
+            .iter()
+            .rev()
+            .map(|f| f.proto.file)
+            .find(|f| !f.starts_with('<'))
+            .or(self.embedded.as_ref().map(|e| e.main_file))
+            .unwrap_or(importer)
+    }
+
     pub fn import_module(&mut self, path: Value, importer: &str) -> VmResult {
         let text_path = gene_core::print::display(path);
+        let importer = self.importing_file(importer);
         if let Some(embedded) = &self.embedded {
             let key = module_key(&text_path, importer);
             let found = embedded.modules.get(&key).copied();
