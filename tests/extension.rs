@@ -170,6 +170,57 @@ fn the_example_extension_in_both_tiers() {
     );
 }
 
+/// An executable and its extension shipped in one folder run from any
+/// working directory: a relative `^^native` path and `genex/` resolve
+/// beside the executable, and never in the working directory.
+#[test]
+fn an_executable_finds_its_extension_beside_itself() {
+    let dir = scratch_dir("beside");
+    let src = dir.join("src");
+    fs::create_dir_all(&src).unwrap();
+    example_extension(&src);
+    fs::write(
+        src.join("main.gene"),
+        "(import add_ints from \"lib/libcounter\" ^^native)\n\
+         (println (add_ints 20 22) (genex/counter/add_ints 1 2))\n",
+    )
+    .unwrap();
+    let exe = gene_build(&src, "main.gene", "program", &[]);
+    let ship = dir.join("ship");
+    fs::create_dir_all(ship.join("lib")).unwrap();
+    fs::copy(&exe, ship.join("program")).unwrap();
+    let lib = format!("libcounter{SUFFIX}");
+    fs::copy(src.join("lib").join(&lib), ship.join("lib").join(&lib)).unwrap();
+    fs::copy(src.join("lib").join(&lib), ship.join(&lib)).unwrap();
+    fs::remove_dir_all(&src).unwrap();
+    let elsewhere = dir.join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    let ran = run_exe(&elsewhere, &ship.join("program"), &[]);
+    assert_eq!(
+        (ran.termination.code(), ran.stdout_text().as_str()),
+        (Some(0), "42 3\n"),
+        "{}",
+        describe("the shipped executable", &ran)
+    );
+    // Without the libraries beside it, a copy in the working directory is
+    // not used.
+    fs::rename(ship.join("lib"), elsewhere.join("lib")).unwrap();
+    let ran = run_exe(&elsewhere, &ship.join("program"), &[]);
+    assert_eq!(
+        ran.termination.code(),
+        Some(1),
+        "{}",
+        describe("without lib/", &ran)
+    );
+    assert!(
+        ran.stderr_text().contains(&format!(
+            "Failed to load extension: lib/libcounter{SUFFIX}: no such file"
+        )),
+        "{}",
+        describe("without lib/", &ran)
+    );
+}
+
 #[test]
 fn finalizers_free_host_objects_under_gc_stress() {
     let dir = scratch_dir("finalizers");
