@@ -16,8 +16,8 @@ use support::{gene_command, run_captured, Captured, Termination};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The subcommands every build of `gene` has.
-const SUBCOMMANDS: [&str; 7] = [
-    "run", "eval", "parse", "compile", "repl", "build", "targets",
+const SUBCOMMANDS: [&str; 8] = [
+    "run", "eval", "parse", "compile", "repl", "build", "targets", "test",
 ];
 
 /// Subcommands that need a FILE argument.

@@ -2,8 +2,8 @@
 //!
 //! Starting from the main Proto, every `import ... from "literal"` (an
 //! `ImportModule` instruction whose path is a constant) names a module:
-//! a standard-library module (`std/NAME`, source embedded in the runtime)
-//! or a file found as `gene run` finds it (beside the importing file, in
+//! a standard-library module (`std/NAME`, source embedded in the runtime,
+//! `gene_vm::stdlib`) or a file found as `gene run` finds it (beside the importing file, in
 //! `$GENE_PATH`, in the installation's directory). Each module is read and
 //! compiled once (files are identified by their canonical path), under
 //! the name [`module_key`] gives it, so that at run time the executable
@@ -80,14 +80,19 @@ fn canonical(path: &Path) -> PathBuf {
 fn walk(graph: &mut Graph, index: usize) -> Result<(), String> {
     let importer = graph.nodes[index].name.clone();
     for import in imports_of(graph.nodes[index].proto) {
-        let key = module_key(&import.path, &importer);
+        let key = if gene_vm::stdlib::is_std_path(&import.path) {
+            gene_vm::modules::std_name(&import.path)
+        } else {
+            module_key(&import.path, &importer)
+        };
         let at = |graph: &Graph, message: String| {
             let node = &graph.nodes[index];
             let span = import_span(&node.source, &import.path, import.line);
             render_diagnostic(&node.name, &node.source, span, &message)
         };
         let (identity, name, source) = match locate(&import.path, &importer, &key) {
-            Ok(found) => found,
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
             Err(message) => return Err(at(graph, message)),
         };
         if let Some(existing) = graph.nodes.iter().position(|n| n.identity == identity) {
@@ -148,9 +153,21 @@ fn cycle(graph: &Graph, from: usize) -> String {
 
 /// The module an import names: its identity, the name its Protos get, and
 /// its source.
-fn locate(path: &str, importer: &str, key: &str) -> Result<(PathBuf, String, String), String> {
-    if let Some(source) = gene_vm::modules::stdlib_source(path) {
-        return Ok((PathBuf::from(path), path.to_string(), source.to_string()));
+/// `None` for an unknown standard module, which is left to fail at run
+/// time.
+fn locate(
+    path: &str,
+    importer: &str,
+    key: &str,
+) -> Result<Option<(PathBuf, String, String)>, String> {
+    if gene_vm::stdlib::is_std_path(path) {
+        let name = gene_vm::modules::std_name(path);
+        return match gene_vm::stdlib::source(path) {
+            Some(source) => Ok(Some((PathBuf::from(&name), name, source.to_string()))),
+            // The executable's runtime has the same table: the import
+            // raises the same ImportError there as under `gene run`.
+            None => Ok(None),
+        };
     }
     let file = if path.ends_with(".gene") {
         path.to_string()
@@ -178,7 +195,11 @@ fn locate(path: &str, importer: &str, key: &str) -> Result<(PathBuf, String, Str
             found.display()
         )
     })?;
-    Ok((identity, name, String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(Some((
+        identity,
+        name,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )))
 }
 
 /// Reads and compiles a module; the error names the module's own location.

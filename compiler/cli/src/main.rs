@@ -9,6 +9,7 @@ mod eval;
 mod parse;
 mod repl;
 mod run;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -38,6 +39,8 @@ enum Command {
     Parse(parse::Args),
     /// Print the bytecode a file compiles to
     Compile(compile::Args),
+    /// Run every *_test.gene file under the given paths and sum up
+    Test(test::Args),
     /// Compile a program to a native executable
     #[command(disable_help_flag = true)]
     Build(Delegated),
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
                 Command::Repl => repl::run(),
                 Command::Parse(args) => parse::run(args),
                 Command::Compile(args) => compile::run(args),
+                Command::Test(args) => test::run(args),
                 Command::Build(_) | Command::Targets(_) | Command::RuntimeLib(_) => {
                     ExitCode::SUCCESS
                 }

@@ -32,8 +32,9 @@
 //! instr    = opcode u8, operands (symbols by index, ErrorKind by position
 //!            in ErrorKind::ALL)
 //! value    = tag u8, payload; a container is its header (counts, and the
-//!            keys of maps and gene props by symbol index) followed by its
-//!            values: a gene's type, then prop values, then children
+//!            keys of maps and gene props by symbol index; a gene's starts
+//!            with its source line) followed by its values: a gene's type,
+//!            then prop values, then children
 //! pattern  = count, item ...; a nested pattern is a tag then a pattern
 //! ```
 //!
@@ -716,6 +717,7 @@ impl Writer {
             Instr::Await(n) => self.op_u32(93, n),
             Instr::Eval => self.u8(94),
             Instr::CallerEval => self.u8(95),
+            Instr::CallerLocation => self.u8(98),
             Instr::MakeEnum(name) => self.op_symbol(96, name),
             Instr::EnumAddMember { name, value } => {
                 self.op_symbol(97, name);
@@ -821,6 +823,7 @@ impl Writer {
             }
             Obj::Gene(g) => {
                 self.u8(GENE);
+                self.u32(g.line);
                 let props = g.props.borrow();
                 let children = g.children.borrow();
                 self.count(props.len());
@@ -956,8 +959,9 @@ enum OpenKind {
     Array,
     Set,
     Map(Vec<Symbol>),
-    /// Prop keys; the items are the type, the prop values, the children.
-    Gene(Vec<Symbol>),
+    /// Prop keys and source line; the items are the type, the prop values,
+    /// the children.
+    Gene(Vec<Symbol>, u32),
     Quote,
     Unquote {
         discard: bool,
@@ -970,12 +974,12 @@ impl OpenValue {
             OpenKind::Array => heap::array(self.items),
             OpenKind::Set => heap::alloc(Obj::Set(RefCell::new(self.items.into()))),
             OpenKind::Map(keys) => heap::map(keys.into_iter().zip(self.items).collect()),
-            OpenKind::Gene(keys) => {
+            OpenKind::Gene(keys, line) => {
                 let mut items = self.items.into_iter();
                 let ty = items.next().unwrap_or(Value::NIL);
                 let mut props = prop_map();
                 props.extend(keys.into_iter().zip(items.by_ref()));
-                quote::gene(ty, props, items.collect())
+                quote::gene_at(ty, props, items.collect(), line)
             }
             OpenKind::Quote => heap::alloc(Obj::Quote(self.first())),
             OpenKind::Unquote { discard } => heap::alloc(Obj::Unquote(self.first(), discard)),
@@ -1402,6 +1406,7 @@ impl<'a> Reader<'a> {
             93 => Instr::Await(self.u32()?),
             94 => Instr::Eval,
             95 => Instr::CallerEval,
+            98 => Instr::CallerLocation,
             96 => Instr::MakeEnum(self.symbol()?),
             97 => Instr::EnumAddMember {
                 name: self.symbol()?,
@@ -1477,9 +1482,10 @@ impl<'a> Reader<'a> {
                 open(OpenKind::Map(keys), n)
             }
             GENE => {
+                let line = self.u32()?;
                 let keys = self.symbols_list()?;
                 let needed = 1 + keys.len() + self.count()?;
-                open(OpenKind::Gene(keys), needed)
+                open(OpenKind::Gene(keys, line), needed)
             }
             RANGE => ValueHead::Done(quote::range(self.i64()?, self.i64()?, self.i64()?)),
             QUOTE => open(OpenKind::Quote, 1),

@@ -31,10 +31,11 @@ pub fn form_to_value(form: &Form) -> Value {
             head,
             props,
             children,
-        } => gene(
+        } => gene_at(
             form_to_value(head),
             props_to_map(props),
             children.iter().map(form_to_value).collect(),
+            form.span.line,
         ),
         FormKind::Quote(inner) => heap::alloc(Obj::Quote(form_to_value(inner))),
         FormKind::Unquote(inner) => heap::alloc(Obj::Unquote(form_to_value(inner), false)),
@@ -49,10 +50,16 @@ pub fn complex_symbol(parts: &[String]) -> Value {
 }
 
 pub fn gene(ty: Value, props: PropMap, children: Vec<Value>) -> Value {
+    gene_at(ty, props, children, 0)
+}
+
+/// A gene read from source `line` (0: unknown), see [`Gene::line`].
+pub fn gene_at(ty: Value, props: PropMap, children: Vec<Value>, line: u32) -> Value {
     heap::alloc(Obj::Gene(Box::new(Gene {
         ty: Cell::new(ty),
         props: RefCell::new(props),
         children: RefCell::new(children),
+        line,
     })))
 }
 
@@ -64,19 +71,36 @@ fn props_to_map(entries: &[(String, Form)]) -> PropMap {
     map
 }
 
-/// The form a value denotes as code, located at `span` (values carry no
-/// source position of their own). Values with no form of their own (functions,
-/// instances, ...) are embedded as literals the compiler loads as constants.
+/// The form a value denotes as code, located at `span` — except that a gene
+/// read from source, and the parts of it that carry no line of their own,
+/// are located at its line ([`Gene::line`]). Values with no form of their
+/// own (functions, instances, ...) are embedded as literals the compiler
+/// loads as constants.
 pub fn value_to_form(v: Value, span: Span) -> Form {
+    let span = located(v, span);
     let kind = value_to_form_kind(v, span, 0);
     Form::new(kind, span)
+}
+
+/// `span`, moved to the line `v` was read from when it is such a gene.
+fn located(v: Value, span: Span) -> Span {
+    match v.obj() {
+        Some(Obj::Gene(g)) if g.line != 0 => Span {
+            line: g.line,
+            ..span
+        },
+        _ => span,
+    }
 }
 
 /// Values deeper than this are embedded as constants rather than converted.
 const MAX_DEPTH: usize = 500;
 
 fn value_to_form_kind(v: Value, span: Span, depth: usize) -> FormKind {
-    let sub = |v: Value| Form::new(value_to_form_kind(v, span, depth + 1), span);
+    let sub = |v: Value| {
+        let span = located(v, span);
+        Form::new(value_to_form_kind(v, span, depth + 1), span)
+    };
     if let Some(f) = v.as_float() {
         return FormKind::Float(f);
     }

@@ -62,7 +62,8 @@ fn same_value(a: Value, b: Value) -> bool {
         }
         (Obj::Map(p), Obj::Map(q)) => maps(&p.borrow(), &q.borrow()),
         (Obj::Gene(g), Obj::Gene(h)) => {
-            same_value(g.ty.get(), h.ty.get())
+            g.line == h.line
+                && same_value(g.ty.get(), h.ty.get())
                 && maps(&g.props.borrow(), &h.props.borrow())
                 && all(&g.children.borrow(), &h.children.borrow())
         }
@@ -323,6 +324,7 @@ fn every_instruction() -> Vec<Instr> {
         Instr::Await(93),
         Instr::Eval,
         Instr::CallerEval,
+        Instr::CallerLocation,
         Instr::MakeEnum(s("make_enum")),
         Instr::EnumAddMember {
             name: s("enum_member"),
@@ -341,10 +343,11 @@ fn every_instruction() -> Vec<Instr> {
 fn every_value_kind() -> Vec<Value> {
     let mut props = prop_map();
     props.insert(Symbol::intern("k"), Value::VOID);
-    let gene = quote::gene(
+    let gene = quote::gene_at(
         Value::symbol(Symbol::intern("head")),
         props.clone(),
         vec![Value::PLACEHOLDER, heap::string("")],
+        u32::MAX,
     );
     vec![
         Value::NIL,

@@ -46,7 +46,9 @@ fn b_err(e: BuilderError) -> String {
 fn unsupported(proto: &Proto) -> Option<String> {
     for instr in &proto.code {
         let why = match instr {
-            Instr::Eval | Instr::CallerEval | Instr::Render => "eval-like form",
+            Instr::Eval | Instr::CallerEval | Instr::CallerLocation | Instr::Render => {
+                "eval-like form"
+            }
             Instr::LoadOuter(_)
             | Instr::StoreOuter(_)
             | Instr::LoadOuterUpvalue(_)

@@ -250,6 +250,9 @@ pub enum Instr {
     Eval,
     /// `[code] → [result]`: evaluates data in the calling macro's caller.
     CallerEval,
+    /// `→ [{^file ^line}]`: where the running macro was called
+    /// (`$caller_location`).
+    CallerLocation,
     /// `[name] → [enum]` and `[enum name value] → [enum]`.
     MakeEnum(Symbol),
     EnumAddMember {
@@ -520,7 +523,7 @@ pub fn stack_effect(instr: &Instr, keys: &dyn Fn(u32) -> u32) -> (u32, u32) {
     match *instr {
         Nil | True | False | Placeholder | SelfValue | Int(_) | Const(_) | Dup => (0, 1),
         LoadLocal(_) | LoadCell(_) | LoadUpvalue(_) | LoadName { .. } | Closure(_) => (0, 1),
-        LoadOuter(_) | LoadOuterUpvalue(_) | LoadArgs => (0, 1),
+        LoadOuter(_) | LoadOuterUpvalue(_) | LoadArgs | CallerLocation => (0, 1),
         StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => (0, 0),
         StoreOuter(_) | StoreOuterUpvalue(_) | DefineEvalVar(_) => (0, 0),
         Pop => (1, 0),

@@ -20,6 +20,10 @@ pub struct Gene {
     pub ty: Cell<Value>,
     pub props: RefCell<PropMap>,
     pub children: RefCell<Vec<Value>>,
+    /// The source line the gene was read from (0 when it was built at run
+    /// time), so that code evaluated from data (`eval`, `$caller_eval`)
+    /// reports the lines it was written on. Not part of its value.
+    pub line: u32,
 }
 
 /// `(a .. b)`: inclusive of `end`.

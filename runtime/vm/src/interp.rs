@@ -793,6 +793,17 @@ impl Vm {
                     let v = tri!(self.eval_in_frame(code_value, caller, true));
                     self.stack.push(v);
                 }
+                Instr::CallerLocation => {
+                    save_pc!();
+                    let Some(caller) = self.macro_caller_of(fi) else {
+                        throw!(self.error(
+                            ErrorKind::ControlFlowError,
+                            "$caller_location used outside of a macro"
+                        ));
+                    };
+                    let v = self.caller_location(caller);
+                    self.stack.push(v);
+                }
             }
         }
     }
@@ -1040,6 +1051,17 @@ impl Vm {
         }
     }
 
+    /// `$caller_location`: `{^file ^line}` of the call running in frame
+    /// `caller` (the call of a macro).
+    fn caller_location(&self, caller: usize) -> Value {
+        let frame = self.frames[caller];
+        let line = frame.proto.line_at(frame.pc.saturating_sub(1));
+        let mut loc = prop_map();
+        loc.insert(Symbol::intern("file"), heap::string(frame.proto.file));
+        loc.insert(Symbol::intern("line"), Value::int(i64::from(line)));
+        heap::map(loc)
+    }
+
     /// The frame that called the macro running in frame `fi` (or in the
     /// nearest enclosing macro frame).
     fn macro_caller_of(&self, fi: usize) -> Option<usize> {
@@ -1088,25 +1110,33 @@ impl Vm {
         false
     }
 
-    /// Evaluates data as code for frame `target`: it sees the frame's
-    /// locals, namespace and self. With `declare_into_caller`, its top-level
-    /// `var`s become variables of the frame's scope (spec 03 §3.16).
-    pub fn eval_in_frame(
-        &mut self,
-        code_value: Value,
-        target: usize,
-        declare_into_caller: bool,
-    ) -> VmResult {
-        use gene_frontend::{EvalScope, Outer};
+    /// The names code evaluated for frame `target` sees, and the frame
+    /// they are addressed in (`Frame::outer` of the new unit). When
+    /// `target` is itself an eval unit (an assertion macro called from code
+    /// a macro evaluated in its caller), the code sees the unit's locals
+    /// and the names the unit sees, all addressed in the unit's own outer
+    /// frame: a frame's slots are stack positions above that frame's base.
+    fn eval_names(&self, target: usize) -> (usize, Vec<(String, gene_frontend::Outer)>) {
+        use gene_frontend::Outer;
         let frame = self.frames[target];
         let pc = frame.pc.saturating_sub(1) as u32;
-        let mut names: Vec<(String, Outer)> = frame
-            .proto
-            .upvalue_names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name().to_string(), Outer::Upvalue(i as u32)))
-            .collect();
+        let (root, mut names, offset) = match frame.outer {
+            Some(outer) if outer < target => {
+                let (root, names) = self.eval_names(outer);
+                let offset = (frame.base - self.frames[root].base) as u32;
+                (root, names, offset)
+            }
+            _ => {
+                let names = frame
+                    .proto
+                    .upvalue_names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.name().to_string(), Outer::Upvalue(i as u32)))
+                    .collect();
+                (target, names, 0)
+            }
+        };
         let mut visible: Vec<_> = frame
             .proto
             .local_names
@@ -1117,15 +1147,32 @@ impl Vm {
         names.extend(
             visible
                 .iter()
-                .map(|l| (l.name.name().to_string(), Outer::Slot(l.slot))),
+                .map(|l| (l.name.name().to_string(), Outer::Slot(offset + l.slot))),
         );
+        (root, names)
+    }
+
+    /// Evaluates data as code for frame `target`: it sees the frame's
+    /// locals, namespace and self. With `declare_into_caller`, its top-level
+    /// `var`s become variables of the frame's scope (spec 03 §3.16).
+    pub fn eval_in_frame(
+        &mut self,
+        code_value: Value,
+        target: usize,
+        declare_into_caller: bool,
+    ) -> VmResult {
+        use gene_frontend::EvalScope;
+        let frame = self.frames[target];
+        let (root, names) = self.eval_names(target);
         let scope = EvalScope {
             names,
             declare_into_caller,
         };
         let form = gene_frontend::quote::value_to_form(code_value, gene_reader::Span::default());
-        let proto = match gene_frontend::compile_eval(std::slice::from_ref(&form), "<eval>", scope)
-        {
+        // The code runs as part of the frame's code, and the genes read
+        // from source keep their lines: it is located in the frame's file.
+        let file = frame.proto.file;
+        let proto = match gene_frontend::compile_eval(std::slice::from_ref(&form), file, scope) {
             Ok(p) => p,
             Err(e) => return Err(self.error(ErrorKind::ParseError, e.message)),
         };
@@ -1140,7 +1187,7 @@ impl Vm {
         let base = self.stack.len();
         self.stack.resize(base + proto.n_slots as usize, Value::NIL);
         self.frames.push(Frame {
-            outer: Some(target),
+            outer: Some(root),
             eval_vars,
             ..Frame::new(proto, Value::NIL, base, frame.self_val, frame.ns)
         });
@@ -1202,7 +1249,7 @@ impl Vm {
                 }
                 let children = g.children.borrow().clone();
                 let children = items(self, children)?;
-                Ok(gene_frontend::quote::gene(ty, out, children))
+                Ok(gene_frontend::quote::gene_at(ty, out, children, g.line))
             }
             _ => Ok(v),
         }

@@ -1,6 +1,9 @@
 //! Modules (spec 03 §3.17): `import` loads a file once, runs it in a
 //! namespace of its own, and caches the namespace by resolved path.
 //!
+//! `std/NAME` names a module of the embedded standard library
+//! ([`crate::stdlib`]) rather than a file.
+//!
 //! A built executable carries its modules (`gene build` compiles the whole
 //! import graph into the image): an import first looks its
 //! [`module_key`] up in the executable's module table and only reads a file
@@ -53,11 +56,10 @@ impl Embedded {
     }
 }
 
-/// The source of a standard-library module (`std/NAME`), embedded in the
-/// runtime. The hook `gene build` and `import` share: the standard library
-/// written in Gene plugs its table in here.
-pub fn stdlib_source(_path: &str) -> Option<&'static str> {
-    None
+/// The name a standard module's Protos carry, which is also its key in
+/// a built executable's module table and its cache key: `std/NAME.gene`.
+pub fn std_name(path: &str) -> String {
+    format!("{}.gene", path.strip_suffix(".gene").unwrap_or(path))
 }
 
 /// The directory of the running executable.
@@ -147,8 +149,13 @@ impl Vm {
     pub fn import_module(&mut self, path: Value, importer: &str) -> VmResult {
         let text_path = gene_core::print::display(path);
         let importer = self.importing_file(importer);
+        let is_std = crate::stdlib::is_std_path(&text_path);
         if let Some(embedded) = &self.embedded {
-            let key = module_key(&text_path, importer);
+            let key = if is_std {
+                std_name(&text_path)
+            } else {
+                module_key(&text_path, importer)
+            };
             let found = embedded.modules.get(&key).copied();
             if let Some(proto) = found {
                 // Cached under the module's own name, which every key of
@@ -160,24 +167,43 @@ impl Vm {
                 return self.run_module(file, &text_path, proto);
             }
         }
-        let Some(file) = resolve(&text_path, importer, self.embedded.as_ref()) else {
-            return Err(self.error(
-                ErrorKind::ImportError,
-                format!(
-                    "Failed to read module '{text_path}': no such file beside the importing \
-                     file, in GENE_PATH or in the installation's directory"
-                ),
-            ));
+        let (file, source) = if is_std {
+            let name = std_name(&text_path);
+            let Some(text) = crate::stdlib::source(&text_path) else {
+                let known: Vec<_> = crate::stdlib::names().collect();
+                return Err(self.error(
+                    ErrorKind::ImportError,
+                    format!(
+                        "No standard module '{text_path}': the standard modules are {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            (PathBuf::from(name), text.to_string())
+        } else {
+            let Some(file) = resolve(&text_path, importer, self.embedded.as_ref()) else {
+                return Err(self.error(
+                    ErrorKind::ImportError,
+                    format!(
+                        "Failed to read module '{text_path}': no such file beside the importing \
+                         file, in GENE_PATH or in the installation's directory"
+                    ),
+                ));
+            };
+            if let Some(done) = self.cached_module(&file, &text_path) {
+                return done;
+            }
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                self.error(
+                    ErrorKind::ImportError,
+                    format!("Failed to read module '{text_path}': {e}"),
+                )
+            })?;
+            (file, text)
         };
         if let Some(done) = self.cached_module(&file, &text_path) {
             return done;
         }
-        let source = std::fs::read_to_string(&file).map_err(|e| {
-            self.error(
-                ErrorKind::ImportError,
-                format!("Failed to read module '{text_path}': {e}"),
-            )
-        })?;
         let name = file.display().to_string();
         let forms = gene_reader::read_all(&source).map_err(|e| {
             self.error(

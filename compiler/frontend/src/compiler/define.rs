@@ -140,6 +140,15 @@ impl Compiler {
             }
             "$render" => self.compile_unary_data(Instr::Render, children, span)?,
             "$caller_eval" => self.compile_unary_data(Instr::CallerEval, children, span)?,
+            "$caller_location" => {
+                if !children.is_empty() {
+                    return Err(CompileError::new(
+                        span,
+                        "`$caller_location` takes no arguments",
+                    ));
+                }
+                self.emit(Instr::CallerLocation, span);
+            }
             "eval" => {
                 if children.is_empty() {
                     self.emit(Instr::Nil, span);

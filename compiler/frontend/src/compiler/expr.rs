@@ -46,6 +46,7 @@ const SPECIAL_WORDS: &[&str] = &[
     "$tap",
     "$parse",
     "$caller_eval",
+    "$caller_location",
     "$set",
     "$render",
     "$emit",
