@@ -298,7 +298,8 @@ fn runtime_dir_and_explicit_runtime_are_used() {
         "not an archive",
     )
     .expect("write a broken runtime");
-    let mut command = gene_command(&dir, &["build", &example("hello.gene"), "-o", "bad"]);
+    // (`bad` is the runtime directory: the executable gets another name.)
+    let mut command = gene_command(&dir, &["build", &example("hello.gene"), "-o", "bad-exe"]);
     command.env("GENE_RUNTIME_DIR", &bad_dir);
     let built = run_captured(command, None, TIMEOUT).expect("start gene");
     assert_eq!(
