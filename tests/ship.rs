@@ -752,3 +752,28 @@ fn an_interrupted_build_leaves_no_scratch_directory() {
     assert!(left.is_empty(), "left behind: {left:?}");
     assert!(!dir.join("hello").exists());
 }
+
+#[test]
+fn static_builds_warn_about_extensions_in_any_module() {
+    let dir = scratch_dir("static-warning");
+    write(
+        &dir.join("main.gene"),
+        "(import f from \"lib/m\")\n(println 1)\n",
+    );
+    write(&dir.join("lib/m.gene"), "(fn f [] genex/x/y)\n");
+    let built = build_ok(&dir, "main.gene", &dir.join("app"), &["--static"]);
+    assert!(
+        built
+            .stderr_text()
+            .contains("warning: lib/m.gene: a --static executable cannot load native extensions"),
+        "{}",
+        describe("gene build --static", &built)
+    );
+    let r = run_exe(&dir, &dir.join("app"), &[]);
+    assert_eq!(
+        r.stdout_text(),
+        "1\n",
+        "{}",
+        describe("the static executable", &r)
+    );
+}

@@ -117,17 +117,6 @@ pub fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if args.static_link {
-        if let Ok(forms) = gene_reader::read_all(&source.text) {
-            if forms.iter().any(uses_extensions) {
-                eprintln!(
-                    "warning: {}: a --static executable cannot load native extensions; \
-                     importing one will raise ImportError",
-                    source.name
-                );
-            }
-        }
-    }
     let main = match source.compile() {
         Ok(p) => p,
         Err(code) => return code,
@@ -140,6 +129,18 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let modules = graph.modules();
+    if args.static_link {
+        for (name, text) in graph.sources() {
+            let uses =
+                gene_reader::read_all(text).is_ok_and(|forms| forms.iter().any(uses_extensions));
+            if uses {
+                eprintln!(
+                    "warning: {name}: a --static executable cannot load native extensions; \
+                     importing one will raise ImportError"
+                );
+            }
+        }
+    }
     if let Err(message) = check_output_is_not_a_source(&output, &source.name, &modules) {
         return fail(2, &message);
     }

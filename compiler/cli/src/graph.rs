@@ -41,6 +41,13 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Each module's name and source, the main program first.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.source.as_str()))
+    }
+
     /// The module table for the image: each key with its module's Proto.
     pub fn modules(&self) -> Vec<Module> {
         self.keys
