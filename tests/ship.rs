@@ -777,3 +777,30 @@ fn static_builds_warn_about_extensions_in_any_module() {
         describe("the static executable", &r)
     );
 }
+
+#[test]
+fn stats_to_a_closed_pipe_do_not_stop_the_build() {
+    let dir = scratch_dir("closed-pipe");
+    module_program(&dir);
+    let mut command = gene_command(
+        &dir,
+        &["build", "app/main.gene", "-o", "app.exe", "--stats"],
+    );
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("start gene build");
+    // The reader goes away before anything is printed, as `| head -0` does.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait for gene build");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let r = run_exe(&dir, &dir.join("app.exe"), &[]);
+    assert_eq!(
+        r.stdout_text(),
+        MODULE_PROGRAM_OUTPUT,
+        "{}",
+        describe("built", &r)
+    );
+}

@@ -164,10 +164,12 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return fail(1, &format!("{}: code generation failed: {e}", source.name)),
     };
     if args.stats {
-        print!("{}", render_stats(&compiled.stats));
+        let mut text = render_stats(&compiled.stats);
         if !modules.is_empty() {
-            print!("{}", render_module_stats(&compiled.stats));
+            text.push_str(&render_module_stats(&compiled.stats));
         }
+        // A reader that went away (`| head`) does not stop the build.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     }
 
     let result = if args.emit.is_some() {
