@@ -356,12 +356,13 @@ fn modules_run_once_in_order_and_edits_after_the_build_do_not_matter() {
     let exe = dir.join("app.exe");
     let built = build_ok(&dir, "app/main.gene", &exe, &["--stats"]);
     let stats = built.stdout_text();
+    let lib = fs::canonicalize(dir.join("app/lib")).expect("canonical app/lib");
     for line in [
-        "module app/main.gene: ",
-        "module app/lib/a.gene: ",
-        "module app/lib/b.gene: ",
+        "module app/main.gene: ".to_string(),
+        format!("module {}/a.gene: ", lib.display()),
+        format!("module {}/b.gene: ", lib.display()),
     ] {
-        assert!(stats.contains(line), "--stats lacks {line:?}:\n{stats}");
+        assert!(stats.contains(&line), "--stats lacks {line:?}:\n{stats}");
     }
     // Edited after the build: the executable keeps what it was built from.
     write(
@@ -408,18 +409,31 @@ fn import_graph_errors_are_located_build_errors() {
         "(fn later []\n   (import z from \"lib/broken\"))\n",
     );
     write(&dir.join("lib/broken.gene"), "(println (1 2\n");
+    // Modules are named by their canonical path, as under `gene run`.
+    let lib = fs::canonicalize(dir.join("lib")).expect("canonical lib/");
+    let lib = lib.display();
     let cases = [
-        ("missing.gene", "missing.gene:2:3: error: cannot import \"lib/nope\": lib/nope.gene does not exist"),
         (
-            "cycle.gene",
-            "lib/c2.gene:2:1: error: import cycle: lib/c1.gene -> lib/c2.gene -> lib/c1.gene",
+            "missing.gene".to_string(),
+            "missing.gene:2:3: error: cannot import \"lib/nope\": lib/nope.gene does not exist"
+                .to_string(),
         ),
         (
-            "broken.gene",
-            "broken.gene:2:4: error: cannot import \"lib/broken\": lib/broken.gene:1:10: ParseError:",
+            "cycle.gene".to_string(),
+            format!(
+                "{lib}/c2.gene:2:1: error: import cycle: {lib}/c1.gene -> {lib}/c2.gene -> \
+                 {lib}/c1.gene"
+            ),
+        ),
+        (
+            "broken.gene".to_string(),
+            format!(
+                "broken.gene:2:4: error: cannot import \"lib/broken\": \
+                 {lib}/broken.gene:1:10: ParseError:"
+            ),
         ),
     ];
-    for (file, expected) in cases {
+    for (file, expected) in &cases {
         let r = gene(&dir, &["build", file, "-o", "out"]);
         assert_eq!(r.termination.code(), Some(1), "{}", describe(file, &r));
         assert!(
@@ -629,11 +643,12 @@ fn build_refuses_outputs_that_are_sources_or_directories() {
         ),
         (
             "app/lib/b.gene",
-            "would overwrite the program's source app/lib/b.gene",
+            // Modules are named by their canonical path.
+            "/app/lib/b.gene; name another output",
         ),
         (
             "app/lib/../lib/b.gene",
-            "would overwrite the program's source app/lib/b.gene",
+            "/app/lib/b.gene; name another output",
         ),
         ("app/lib", "is a directory"),
     ] {
@@ -765,7 +780,7 @@ fn static_builds_warn_about_extensions_in_any_module() {
     assert!(
         built
             .stderr_text()
-            .contains("warning: lib/m.gene: a --static executable cannot load native extensions"),
+            .contains("/lib/m.gene: a --static executable cannot load native extensions"),
         "{}",
         describe("gene build --static", &built)
     );

@@ -5,9 +5,10 @@
 //! a standard-library module (`std/NAME`, source embedded in the runtime,
 //! `gene_vm::stdlib`) or a file found as `gene run` finds it (beside the importing file, in
 //! `$GENE_PATH`, in the installation's directory). Each module is read and
-//! compiled once (files are identified by their canonical path), under
-//! the name [`module_key`] gives it, so that at run time the executable
-//! finds it from the importing module's name alone. Cycles, missing
+//! compiled once (files are identified by their canonical path, which is
+//! also the name its Protos carry, as under `gene run`); the module table
+//! maps every [`module_key`] an import used to it, so that at run time the
+//! executable finds a module from the importing module's name alone. Cycles, missing
 //! modules and modules that do not compile are errors located at the
 //! importing form.
 
@@ -189,13 +190,10 @@ fn locate(
             )
         })?;
     let identity = canonical(&found);
-    // Found beside the importer: named by its key, so that the executable
-    // finds it from the importer's name; elsewhere: by where it was found.
-    let name = if identity == canonical(Path::new(key)) {
-        key.to_string()
-    } else {
-        found.display().to_string()
-    };
+    // Named by its canonical path, as `gene run` names it (backtraces are
+    // the same in both tiers); the module table's keys are computed from
+    // these names, at build time as at run time.
+    let name = identity.display().to_string();
     let bytes = std::fs::read(&found).map_err(|e| {
         format!(
             "cannot import \"{path}\": cannot read {}: {e}",

@@ -42,8 +42,9 @@
 //! imports: their Protos follow the main Proto's tree, each module's tree
 //! in pre-order after the previous one (the list is a forest walked root
 //! by root), and the module table names each module's main Proto by its
-//! [`module_key`]. A module imported under several keys (by different
-//! relative paths) has one entry per key, all naming one Proto.
+//! [`module_key`] (computed from the importing Proto's file name). A module
+//! imported under several keys (by different relative paths) has one entry
+//! per key, all naming one Proto.
 //!
 //! Constants are trees (the compiler builds them from source forms), so a
 //! value is written once per occurrence; only plain data kinds can be
@@ -207,10 +208,10 @@ pub fn write_program(main: &'static Proto, modules: &[Module]) -> Result<Vec<u8>
 /// The file a module import names, as a key of the image's module table:
 /// `path` (with `.gene` appended when absent) joined to the directory of
 /// the importing file's name and normalised lexically (`.` and `dir/..`
-/// removed, symbolic links not followed). `gene build` names each
-/// module's Protos by this key, so a module importing another by a
-/// relative path finds it from its own key at run time, wherever the
-/// executable runs.
+/// removed, symbolic links not followed). `gene build` computes it from
+/// the name the importing Protos carry, as the runtime does when the
+/// import runs, so a module importing another by a relative path finds it
+/// at run time wherever the executable runs.
 pub fn module_key(path: &str, importer: &str) -> String {
     use std::path::{Component, Path, PathBuf};
     let file = if path.ends_with(".gene") {

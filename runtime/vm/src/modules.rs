@@ -12,9 +12,10 @@
 //! **Where a relative path is looked up** (modules and native
 //! extensions alike; never the working directory as such):
 //! 1. beside the importing file: the file's directory under `gene run`; in
-//!    a built executable, the executable's directory (plus the importing
-//!    module's directory relative to the main program's), or the importing
-//!    file's directory when `gene build` was given an absolute path;
+//!    a built executable, for a module (named by its absolute path) the
+//!    directory it was built from, and then for any code the executable's
+//!    directory (joined with the importing file's directory relative to the
+//!    main program's, when both names are relative);
 //! 2. each directory of `$GENE_PATH` (modules) or `$GENE_EXTENSION_PATH`
 //!    (extensions), `:`-separated;
 //! 3. the installation's directory: the directory of the running
@@ -86,7 +87,8 @@ pub fn search_dirs(importer: &str, embedded: Option<&Embedded>, env: &str) -> Ve
         Some(embedded) => {
             if importer_dir.is_absolute() {
                 dirs.push(importer_dir.to_path_buf());
-            } else if let Some(exe_dir) = executable_dir() {
+            }
+            if let Some(exe_dir) = executable_dir() {
                 let below = importer_dir
                     .strip_prefix(&embedded.main_dir)
                     .unwrap_or(Path::new(""));
