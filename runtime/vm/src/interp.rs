@@ -72,8 +72,8 @@ impl Vm {
             let proto = frame.proto;
             if let Some(h) = proto.handlers.iter().find(|h| h.start <= pc && pc < h.end) {
                 frame.pc = h.target as usize;
-                self.trace.clear();
                 let keep = frame.base + proto.n_slots as usize + h.depth as usize;
+                self.caught(thrown, proto, pc);
                 self.stack.truncate(keep);
                 self.stack.resize(keep, Value::NIL);
                 self.stack.push(thrown);
@@ -81,11 +81,7 @@ impl Vm {
                 return Ok(Unwound::Handled);
             }
             let frame = self.frames.pop().expect("checked above");
-            self.trace.push((
-                frame.proto.name,
-                frame.proto.file,
-                frame.proto.line_at(pc as usize),
-            ));
+            self.trace_frame(thrown, frame.proto, pc);
             self.stack.truncate(frame.base);
             if frame.proto.is_async {
                 let failed = new_future(FutureState::Failure, thrown);
