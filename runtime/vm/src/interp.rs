@@ -1113,7 +1113,7 @@ impl Vm {
             names,
             declare_into_caller,
         };
-        let form = gene_frontend::quote::value_to_form(code_value, gene_reader::Span::default());
+        let form = gene_frontend::quote::value_to_located_form(code_value);
         let proto = match gene_frontend::compile_eval(std::slice::from_ref(&form), "<eval>", scope)
         {
             Ok(p) => p,
