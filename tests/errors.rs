@@ -56,10 +56,7 @@ fn judge(
         if expected != actual {
             let e: Vec<&str> = expected.lines().collect();
             let a: Vec<&str> = actual.lines().collect();
-            failures.push(format!(
-                "{name} ({tier}): {}",
-                short_diff(label, &e, &a, 8)
-            ));
+            failures.push(format!("{name} ({tier}): {}", short_diff(label, &e, &a, 8)));
         }
     }
 }
@@ -106,18 +103,25 @@ fn uncaught_error_reports_match_in_both_tiers() {
         )
         .expect("start gene build");
         if built.termination.code() != Some(0) {
-            failures.push(format!("{name}: gene build failed\n{}", built.stderr_text()));
+            failures.push(format!(
+                "{name}: gene build failed\n{}",
+                built.stderr_text()
+            ));
             continue;
         }
-        let stripped = Command::new("strip")
-            .arg(&exe)
-            .status()
-            .expect("run strip");
+        let stripped = Command::new("strip").arg(&exe).status().expect("run strip");
         assert!(stripped.success(), "strip {name}");
         let mut command = Command::new(&exe);
         command.current_dir(&dir);
         let native = run(command, &env);
-        judge("stripped executable", &native, &out, &err, &mut failures, name);
+        judge(
+            "stripped executable",
+            &native,
+            &out,
+            &err,
+            &mut failures,
+            name,
+        );
         if native.stdout != interpreted.stdout || native.stderr != interpreted.stderr {
             failures.push(format!("{name}: the two tiers' reports differ"));
         }

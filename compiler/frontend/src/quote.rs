@@ -91,8 +91,7 @@ pub fn value_to_located_form(v: Value) -> Form {
 /// Copies `from`'s spans onto `to` where their shapes agree.
 fn locate(to: &mut Form, from: &Form, depth: usize) {
     to.span = from.span;
-    if depth > MAX_DEPTH || std::mem::discriminant(&to.kind) != std::mem::discriminant(&from.kind)
-    {
+    if depth > MAX_DEPTH || std::mem::discriminant(&to.kind) != std::mem::discriminant(&from.kind) {
         spread(to, from.span, depth);
         return;
     }
@@ -102,7 +101,8 @@ fn locate(to: &mut Form, from: &Form, depth: usize) {
                 .zip(from)
                 .for_each(|(t, f)| locate(t, f, depth + 1));
         } else {
-            to.iter_mut().for_each(|t| spread(t, from_span(from), depth + 1));
+            to.iter_mut()
+                .for_each(|t| spread(t, from_span(from), depth + 1));
         }
     };
     let props = |to: &mut [(String, Form)], from: &[(String, Form)]| {
@@ -162,7 +162,9 @@ fn spread(form: &mut Form, span: Span, depth: usize) {
             children,
         } => {
             spread(head, span, depth + 1);
-            props.iter_mut().for_each(|(_, f)| spread(f, span, depth + 1));
+            props
+                .iter_mut()
+                .for_each(|(_, f)| spread(f, span, depth + 1));
             all(children);
         }
         FormKind::Quote(f) | FormKind::Unquote(f) | FormKind::UnquoteDiscard(f) => {
