@@ -23,7 +23,7 @@
 //!            protos:  count, proto ...        (pre-order; main first)
 //!            modules: count, (name str, proto index u32) ...
 //! proto    = name sym, kind u8, file index, n_slots, is_async, uses_args,
-//!            fast_arity (0 | 1 u32), code (count, instr ...), lines,
+//!            fast_arity (0 | 1 u32), code (count, instr ...), lines, cols,
 //!            consts (count, value ...), key_lists, nested protos (count,
 //!            pre-order index ...: each after this Proto), params pattern,
 //!            patterns, captures, upvalue_names, local_names, handlers,
@@ -73,7 +73,7 @@ const MAGIC: &[u8; 8] = b"GENE-IMG";
 
 /// The version of the image layout; bump it whenever the layout, an opcode
 /// or a value tag changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The deepest nesting of constant values and patterns an image holds.
 pub const MAX_DEPTH: usize = 10_000;
@@ -524,6 +524,10 @@ impl Writer {
         self.count(p.lines.len());
         for line in &p.lines {
             self.u32(*line);
+        }
+        self.count(p.cols.len());
+        for col in &p.cols {
+            self.u32(*col);
         }
         self.count(p.consts.len());
         for v in &p.consts {
@@ -1176,6 +1180,10 @@ impl<'a> Reader<'a> {
         for _ in 0..self.count()? {
             lines.push(self.u32()?);
         }
+        let mut cols = Vec::new();
+        for _ in 0..self.count()? {
+            cols.push(self.u32()?);
+        }
         let mut consts = Vec::new();
         for _ in 0..self.count()? {
             consts.push(self.value()?);
@@ -1245,6 +1253,7 @@ impl<'a> Reader<'a> {
             file,
             code,
             lines,
+            cols,
             consts,
             key_lists,
             protos: Vec::new(),

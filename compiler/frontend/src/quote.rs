@@ -96,6 +96,105 @@ fn located(v: Value, span: Span) -> Span {
 /// Values deeper than this are embedded as constants rather than converted.
 const MAX_DEPTH: usize = 500;
 
+/// [`value_to_form`] for code run by `eval`: each form is located where it
+/// stands in the value's printed form (its repr, read back), so errors in
+/// evaluated code report `<eval>:line:col`. The printed form only supplies
+/// positions: the forms themselves are converted from the value, and a
+/// part whose printed shape differs keeps its nearest located parent's.
+pub fn value_to_located_form(v: Value) -> Form {
+    let mut form = value_to_form(v, Span::default());
+    if let Ok(Some(printed)) = gene_reader::read_one(&gene_core::print::repr(v)) {
+        locate(&mut form, &printed, 0);
+    }
+    form
+}
+
+/// Copies `from`'s spans onto `to` where their shapes agree.
+fn locate(to: &mut Form, from: &Form, depth: usize) {
+    to.span = from.span;
+    if depth > MAX_DEPTH || std::mem::discriminant(&to.kind) != std::mem::discriminant(&from.kind) {
+        spread(to, from.span, depth);
+        return;
+    }
+    let pairs = |to: &mut [Form], from: &[Form]| {
+        if to.len() == from.len() {
+            to.iter_mut()
+                .zip(from)
+                .for_each(|(t, f)| locate(t, f, depth + 1));
+        } else {
+            to.iter_mut()
+                .for_each(|t| spread(t, from_span(from), depth + 1));
+        }
+    };
+    let props = |to: &mut [(String, Form)], from: &[(String, Form)]| {
+        if to.len() == from.len() {
+            to.iter_mut()
+                .zip(from)
+                .for_each(|((_, t), (_, f))| locate(t, f, depth + 1));
+        }
+    };
+    match (&mut to.kind, &from.kind) {
+        (FormKind::Array(t), FormKind::Array(f)) | (FormKind::Set(t), FormKind::Set(f)) => {
+            pairs(t, f)
+        }
+        (FormKind::Map(t), FormKind::Map(f)) => props(t, f),
+        (
+            FormKind::Gene {
+                head: th,
+                props: tp,
+                children: tc,
+            },
+            FormKind::Gene {
+                head: fh,
+                props: fp,
+                children: fc,
+            },
+        ) => {
+            locate(th, fh, depth + 1);
+            props(tp, fp);
+            pairs(tc, fc);
+        }
+        (FormKind::Quote(t), FormKind::Quote(f))
+        | (FormKind::Unquote(t), FormKind::Unquote(f))
+        | (FormKind::UnquoteDiscard(t), FormKind::UnquoteDiscard(f)) => locate(t, f, depth + 1),
+        _ => {}
+    }
+}
+
+fn from_span(forms: &[Form]) -> Span {
+    forms.first().map(|f| f.span).unwrap_or_default()
+}
+
+/// Gives `form` and its parts `span` where they have none of their own.
+fn spread(form: &mut Form, span: Span, depth: usize) {
+    if form.span == Span::default() {
+        form.span = span;
+    }
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let all = |forms: &mut [Form]| forms.iter_mut().for_each(|f| spread(f, span, depth + 1));
+    match &mut form.kind {
+        FormKind::Array(fs) | FormKind::Set(fs) => all(fs),
+        FormKind::Map(ps) => ps.iter_mut().for_each(|(_, f)| spread(f, span, depth + 1)),
+        FormKind::Gene {
+            head,
+            props,
+            children,
+        } => {
+            spread(head, span, depth + 1);
+            props
+                .iter_mut()
+                .for_each(|(_, f)| spread(f, span, depth + 1));
+            all(children);
+        }
+        FormKind::Quote(f) | FormKind::Unquote(f) | FormKind::UnquoteDiscard(f) => {
+            spread(f, span, depth + 1)
+        }
+        _ => {}
+    }
+}
+
 fn value_to_form_kind(v: Value, span: Span, depth: usize) -> FormKind {
     let sub = |v: Value| {
         let span = located(v, span);

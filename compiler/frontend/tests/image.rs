@@ -388,6 +388,7 @@ fn proto(name: &str, kind: ProtoKind, protos: Vec<&'static Proto>) -> Proto {
         file: "synthetic.gene",
         code: Vec::new(),
         lines: Vec::new(),
+        cols: Vec::new(),
         consts: Vec::new(),
         key_lists: Vec::new(),
         protos,

@@ -32,7 +32,9 @@ use inkwell::debug_info::{
 use inkwell::intrinsics::Intrinsic;
 use inkwell::module::FlagBehavior;
 use inkwell::module::{Linkage, Module};
-use inkwell::values::{BasicMetadataValueEnum, FloatValue, FunctionValue, IntValue, PointerValue};
+use inkwell::values::{
+    BasicMetadataValueEnum, FloatValue, FunctionValue, IntValue, PhiValue, PointerValue,
+};
 use inkwell::{AddressSpace, FloatPredicate, IntPredicate};
 use std::collections::HashMap;
 
@@ -138,9 +140,16 @@ struct Lowering<'a, 'ctx> {
     self_val: IntValue<'ctx>,
     /// `$args` of the running call (nil unless the Proto reads it).
     args_value: PointerValue<'ctx>,
-    /// Where a throw at each handler-covered region lands, by handler index.
-    catch_blocks: HashMap<usize, BasicBlock<'ctx>>,
-    unwind_block: Option<BasicBlock<'ctx>>,
+    /// Where a throw at each handler-covered region lands, by handler index,
+    /// with the phi of the pc it came from.
+    catch_blocks: HashMap<usize, (BasicBlock<'ctx>, PhiValue<'ctx>)>,
+    /// The return of the sentinel, with the phi of the pc it came from.
+    unwind_block: Option<(BasicBlock<'ctx>, PhiValue<'ctx>)>,
+    /// `gene_depth` on entry: every return restores it (see
+    /// `gene_vm::backtrace`).
+    depth_in: IntValue<'ctx>,
+    /// How many more nested activations the recursion limit allows.
+    depth_room: IntValue<'ctx>,
 }
 
 /// DWARF for the module: one compile unit for the program's file, one
@@ -446,7 +455,7 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
             scope,
         )?;
         if let Some((f, int_plan)) = &plan.int {
-            int_body::build(self, *f, proto, int_plan)?;
+            int_body::build(self, *f, proto, index, int_plan)?;
         }
         for f in [Some(plan.entry), plan.direct].into_iter().flatten() {
             if !f.verify(false) {
@@ -494,6 +503,18 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
         b.build_return(Some(&r)).map_err(b_err)?;
         Ok(())
     }
+}
+
+/// The runtime's i64 global `name` (declared on first use).
+fn extern_global<'ctx>(cx: &'ctx Context, module: &Module<'ctx>, name: &str) -> PointerValue<'ctx> {
+    module
+        .get_global(name)
+        .unwrap_or_else(|| {
+            let g = module.add_global(cx.i64_type(), None, name);
+            g.set_linkage(Linkage::External);
+            g
+        })
+        .as_pointer_value()
 }
 
 /// The address of element `i` of an array of i64s at `base`.
@@ -726,6 +747,48 @@ fn build_function<'ctx>(
         .ok_or("gene_stack_overflow returns a value")?;
     b.build_return(Some(&raised)).map_err(b_err)?;
     b.position_at_end(run);
+    // The recursion limit: one more activation (see gene_vm::backtrace).
+    let depth_global = extern_global(cx, module, "gene_depth");
+    let depth_in = b
+        .build_load(i64t, depth_global, "depth_in")
+        .map_err(b_err)?
+        .into_int_value();
+    let depth_now = b
+        .build_int_add(depth_in, i64t.const_int(1, false), "depth")
+        .map_err(b_err)?;
+    b.build_store(depth_global, depth_now).map_err(b_err)?;
+    let depth_limit = b
+        .build_load(
+            i64t,
+            extern_global(cx, module, "gene_depth_limit"),
+            "depth_limit",
+        )
+        .map_err(b_err)?
+        .into_int_value();
+    let depth_room = b
+        .build_int_sub(depth_limit, depth_now, "depth_room")
+        .map_err(b_err)?;
+    let too_many = b
+        .build_int_compare(IntPredicate::SLT, depth_room, i64t.const_zero(), "too_many")
+        .map_err(b_err)?;
+    let depth_overflow = cx.append_basic_block(f, "depth_overflow");
+    let go = cx.append_basic_block(f, "go");
+    b.build_conditional_branch(too_many, depth_overflow, go)
+        .map_err(b_err)?;
+    b.position_at_end(depth_overflow);
+    b.build_store(depth_global, depth_in).map_err(b_err)?;
+    let raised = b
+        .build_call(
+            runtime_fn(cx, module, "gene_depth_overflow"),
+            &[],
+            "overflow",
+        )
+        .map_err(b_err)?
+        .try_as_basic_value()
+        .basic()
+        .ok_or("gene_depth_overflow returns a value")?;
+    b.build_return(Some(&raised)).map_err(b_err)?;
+    b.position_at_end(go);
     let blocks: Vec<Option<BasicBlock>> = depth
         .iter()
         .enumerate()
@@ -766,6 +829,8 @@ fn build_function<'ctx>(
         args_value,
         catch_blocks: HashMap::new(),
         unwind_block: None,
+        depth_in,
+        depth_room,
     };
     if let Some((values, target, plan)) = int_params {
         l.enter_int_body(&values, target, plan, first)?;
@@ -957,8 +1022,20 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .unwrap_or_else(|| self.i64c(0)))
     }
 
+    /// Returns `v` from the function, restoring the activation count.
+    fn ret(&self, v: IntValue<'ctx>) -> R<()> {
+        let depth_global = extern_global(self.cx, self.module, "gene_depth");
+        self.b
+            .build_store(depth_global, self.depth_in)
+            .map_err(b_err)?;
+        self.b.build_return(Some(&v)).map_err(b_err)?;
+        Ok(())
+    }
+
     /// The block a throw at `pc` goes to: the handler covering it (which
-    /// takes the exception onto the stack) or a return of the sentinel.
+    /// takes the exception onto the stack) or a return of the sentinel;
+    /// the edge from the current block carries `pc` for the backtrace
+    /// (recorded on these cold paths only, see `gene_vm::backtrace`).
     fn exception_block(&mut self, pc: usize) -> R<BasicBlock<'ctx>> {
         let pc32 = pc as u32;
         let handler = self
@@ -967,33 +1044,41 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             .iter()
             .position(|h| h.start <= pc32 && pc32 < h.end);
         let here = self.b.get_insert_block().ok_or("no block")?;
-        let block = match handler {
-            Some(h) => {
-                if let Some(b) = self.catch_blocks.get(&h) {
-                    return Ok(*b);
-                }
-                let handler = self.proto.handlers[h];
-                let block = self.cx.append_basic_block(self.f, "catch");
-                self.b.position_at_end(block);
-                let exc = self.call("gene_take_exception", &[])?;
-                self.store(self.stk(handler.depth)?, exc)?;
-                self.br(handler.target as usize)?;
-                self.catch_blocks.insert(h, block);
-                block
-            }
+        let known = match handler {
+            Some(h) => self.catch_blocks.get(&h).copied(),
+            None => self.unwind_block,
+        };
+        let (block, phi) = match known {
+            Some(known) => known,
             None => {
-                if let Some(b) = self.unwind_block {
-                    return Ok(b);
-                }
-                let block = self.cx.append_basic_block(self.f, "unwind");
+                let block = self
+                    .cx
+                    .append_basic_block(self.f, if handler.is_some() { "catch" } else { "unwind" });
                 self.b.position_at_end(block);
-                self.b
-                    .build_return(Some(&self.i64c(EXCEPTION_SENTINEL)))
+                let phi = self
+                    .b
+                    .build_phi(self.cx.i32_type(), "throw_pc")
                     .map_err(b_err)?;
-                self.unwind_block = Some(block);
-                block
+                let at = phi.as_basic_value().into_int_value();
+                let index = self.i32c(self.index);
+                match handler {
+                    Some(h) => {
+                        let handler = self.proto.handlers[h];
+                        let exc = self.call("gene_catch", &[index.into(), at.into()])?;
+                        self.store(self.stk(handler.depth)?, exc)?;
+                        self.br(handler.target as usize)?;
+                        self.catch_blocks.insert(h, (block, phi));
+                    }
+                    None => {
+                        self.call("gene_trace", &[index.into(), at.into()])?;
+                        self.ret(self.i64c(EXCEPTION_SENTINEL))?;
+                        self.unwind_block = Some((block, phi));
+                    }
+                }
+                (block, phi)
             }
         };
+        phi.add_incoming(&[(&self.i32c(pc32), here)]);
         self.b.position_at_end(here);
         Ok(block)
     }
@@ -1644,7 +1729,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             }
             Return => {
                 let v = top(self)?;
-                self.b.build_return(Some(&v)).map_err(b_err)?;
+                self.ret(v)?;
                 return Ok(());
             }
             Throw => {
@@ -1866,7 +1951,14 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         self.br(0)?;
         self.b.position_at_end(other);
         self.stack_to_tmp(d - n, n)?;
-        let r = self.call_cached(callee, n, pc)?;
+        // The callee replaces this activation: it counts from ours, and
+        // its exception returns as it is (the frame a tail call replaced
+        // is not in the backtrace, as in the interpreter).
+        let depth_global = extern_global(self.cx, self.module, "gene_depth");
+        self.b
+            .build_store(depth_global, self.depth_in)
+            .map_err(b_err)?;
+        let r = self.call_cached_unchecked(callee, n, pc)?;
         self.b.build_return(Some(&r)).map_err(b_err)?;
         Ok(())
     }
@@ -2061,6 +2153,18 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     /// site whose native code is known is called directly; anything else
     /// goes through the runtime.
     fn call_cached(&mut self, callee: IntValue<'ctx>, n: u32, pc: usize) -> R<IntValue<'ctx>> {
+        let r = self.call_cached_unchecked(callee, n, pc)?;
+        self.check(r, pc)?;
+        Ok(r)
+    }
+
+    /// [`Lowering::call_cached`] without the sentinel check.
+    fn call_cached_unchecked(
+        &mut self,
+        callee: IntValue<'ctx>,
+        n: u32,
+        pc: usize,
+    ) -> R<IntValue<'ctx>> {
         let i64t = self.cx.i64_type();
         let ptr = self.cx.ptr_type(AddressSpace::default());
         let code_bits = self.cached(&format!("gene_call_ic_{}_{pc}", self.index), callee, |l| {
@@ -2121,7 +2225,6 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                     .into_int_value())
             },
         )?;
-        self.check(r, pc)?;
         Ok(r)
     }
 

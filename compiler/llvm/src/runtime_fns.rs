@@ -38,6 +38,21 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_catch",
+        params: &[I32, I32],
+        ret: I64,
+    },
+    RuntimeFn {
+        name: "gene_trace",
+        params: &[I32, I32],
+        ret: Void,
+    },
+    RuntimeFn {
+        name: "gene_depth_overflow",
+        params: &[],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_throw",
         params: &[I64],
         ret: I64,

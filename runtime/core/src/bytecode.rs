@@ -387,6 +387,8 @@ pub struct Proto {
     pub code: Vec<Instr>,
     /// Source line of each instruction.
     pub lines: Vec<u32>,
+    /// Source column of each instruction (1-based; 0 when unknown).
+    pub cols: Vec<u32>,
     pub consts: Vec<Value>,
     pub key_lists: Vec<Box<[Symbol]>>,
     pub protos: Vec<&'static Proto>,
@@ -472,6 +474,11 @@ impl Proto {
     /// The source line of the instruction at `pc`.
     pub fn line_at(&self, pc: usize) -> u32 {
         self.lines.get(pc).copied().unwrap_or(0)
+    }
+
+    /// The source column of the instruction at `pc`.
+    pub fn col_at(&self, pc: usize) -> u32 {
+        self.cols.get(pc).copied().unwrap_or(0)
     }
 }
 

@@ -134,6 +134,7 @@ impl Vm {
         props: Value,
     ) -> VmResult {
         let previous = CURRENT.with(|c| c.replace(self as *mut Vm));
+        let limit = self.enter_native_limit();
         // Safety: `args` is a live slice; Value is a transparent u64.
         let r = unsafe {
             code(
@@ -144,6 +145,7 @@ impl Vm {
                 props.bits(),
             )
         };
+        self.restore_native_limit(limit);
         CURRENT.with(|c| c.set(previous));
         if r == EXCEPTION_SENTINEL {
             Err(value(PENDING.with(|p| p.replace(0))))
@@ -263,6 +265,30 @@ pub extern "C" fn gene_stack_overflow() -> u64 {
 #[no_mangle]
 pub extern "C" fn gene_take_exception() -> u64 {
     PENDING.with(|p| p.replace(Value::NIL.bits()))
+}
+
+/// Raises `StackOverflow` (native code found more activations running
+/// than the recursion limit allows; see `backtrace.rs`).
+#[no_mangle]
+pub extern "C" fn gene_depth_overflow() -> u64 {
+    with_vm(|vm| to_abi(Err(vm.depth_overflow())))
+}
+
+/// Records that the pending exception unwound the native frame of Proto
+/// `proto` at `pc` (the frame returns the sentinel next).
+#[no_mangle]
+pub extern "C" fn gene_trace(proto: u32, pc: u32) {
+    let thrown = value(PENDING.with(Cell::get));
+    with_vm(|vm| vm.trace_frame(thrown, proto_at(proto), pc));
+}
+
+/// Takes the pending exception for the handler of Proto `proto` covering
+/// `pc`, filing its trace for `.stacktrace`.
+#[no_mangle]
+pub extern "C" fn gene_catch(proto: u32, pc: u32) -> u64 {
+    let thrown = gene_take_exception();
+    with_vm(|vm| vm.caught(value(thrown), proto_at(proto), pc));
+    thrown
 }
 
 /// Throws `v` from native code: returns the sentinel with `v` pending.

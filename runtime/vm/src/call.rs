@@ -7,7 +7,7 @@
 //! are pushed above it, so on the fast path they already are slots 0..n.
 
 use crate::errors::VmResult;
-use crate::vm::{Frame, Vm, MAX_FRAMES};
+use crate::vm::{Frame, Vm};
 use gene_core::bytecode::{PatItem, Pattern};
 use gene_core::heap::{self, Obj};
 use gene_core::numeric::equals;
@@ -153,19 +153,11 @@ impl Vm {
 
     #[inline(always)]
     fn push_frame(&mut self, frame: Frame) -> VmResult<()> {
-        if self.frames.len() >= MAX_FRAMES {
-            return Err(self.stack_overflow());
+        if self.frames.len() + crate::backtrace::native_frames() >= self.max_depth {
+            return Err(self.depth_overflow());
         }
         self.frames.push(frame);
         Ok(())
-    }
-
-    #[cold]
-    fn stack_overflow(&self) -> Value {
-        self.error(
-            ErrorKind::StackOverflow,
-            format!("Stack overflow: more than {MAX_FRAMES} nested calls"),
-        )
     }
 
     /// The fast path: `callee` is a function with plain positional

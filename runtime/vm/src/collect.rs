@@ -41,12 +41,14 @@ impl Vm {
             self.gene_ns,
             self.genex_ns,
             self.current_exception,
+            self.trace_owner,
         ] {
             mark(v);
         }
         self.classes.all().iter().for_each(|v| mark(*v));
         self.error_classes.iter().for_each(|v| mark(*v));
         self.modules.values().for_each(|v| mark(*v));
+        self.caught_traces.iter().for_each(|(v, _)| mark(*v));
         if let Some(slots) = &self.session_slots {
             slots.iter().for_each(|v| mark(*v));
         }

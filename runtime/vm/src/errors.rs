@@ -52,13 +52,18 @@ impl Vm {
     pub fn uncaught_report(&self, thrown: Value) -> String {
         let mut text = self.describe_uncaught(thrown);
         let mut i = 0;
-        while i < self.trace.len() {
-            let (function, file, line) = self.trace[i];
-            let run = self.trace[i..]
-                .iter()
-                .take_while(|t| **t == self.trace[i])
-                .count();
-            text.push_str(&format!("\n  at {function} ({file}:{line})"));
+        let trace: &[crate::backtrace::TraceEntry] = if thrown == self.trace_owner {
+            &self.trace
+        } else {
+            &[]
+        };
+        let frames: Vec<String> = trace
+            .iter()
+            .map(|(proto, pc)| crate::backtrace::frame_text(proto, *pc))
+            .collect();
+        while i < frames.len() {
+            let run = frames[i..].iter().take_while(|t| **t == frames[i]).count();
+            text.push_str(&format!("\n  at {}", frames[i]));
             if run > 1 {
                 text.push_str(&format!(" [{run} times]"));
             }

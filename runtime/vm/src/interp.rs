@@ -72,8 +72,8 @@ impl Vm {
             let proto = frame.proto;
             if let Some(h) = proto.handlers.iter().find(|h| h.start <= pc && pc < h.end) {
                 frame.pc = h.target as usize;
-                self.trace.clear();
                 let keep = frame.base + proto.n_slots as usize + h.depth as usize;
+                self.caught(thrown, proto, pc);
                 self.stack.truncate(keep);
                 self.stack.resize(keep, Value::NIL);
                 self.stack.push(thrown);
@@ -81,11 +81,7 @@ impl Vm {
                 return Ok(Unwound::Handled);
             }
             let frame = self.frames.pop().expect("checked above");
-            self.trace.push((
-                frame.proto.name,
-                frame.proto.file,
-                frame.proto.line_at(pc as usize),
-            ));
+            self.trace_frame(thrown, frame.proto, pc);
             self.stack.truncate(frame.base);
             if frame.proto.is_async {
                 let failed = new_future(FutureState::Failure, thrown);
@@ -777,7 +773,7 @@ impl Vm {
                     let code_value = self.pop();
                     save_pc!();
                     let code_value = tri!(self.render(code_value, fi));
-                    let v = tri!(self.eval_in_frame(code_value, fi, true));
+                    let v = tri!(self.eval_in_frame(code_value, fi, true, EvalOrigin::Eval));
                     self.stack.push(v);
                 }
                 Instr::CallerEval => {
@@ -790,7 +786,7 @@ impl Vm {
                         ));
                     };
                     let code_value = tri!(self.render(code_value, fi));
-                    let v = tri!(self.eval_in_frame(code_value, caller, true));
+                    let v = tri!(self.eval_in_frame(code_value, caller, true, EvalOrigin::Caller));
                     self.stack.push(v);
                 }
                 Instr::CallerLocation => {
@@ -1155,11 +1151,13 @@ impl Vm {
     /// Evaluates data as code for frame `target`: it sees the frame's
     /// locals, namespace and self. With `declare_into_caller`, its top-level
     /// `var`s become variables of the frame's scope (spec 03 §3.16).
+    /// `origin` says where errors in the code are located.
     pub fn eval_in_frame(
         &mut self,
         code_value: Value,
         target: usize,
         declare_into_caller: bool,
+        origin: EvalOrigin,
     ) -> VmResult {
         use gene_frontend::EvalScope;
         let frame = self.frames[target];
@@ -1168,10 +1166,19 @@ impl Vm {
             names,
             declare_into_caller,
         };
-        let form = gene_frontend::quote::value_to_form(code_value, gene_reader::Span::default());
-        // The code runs as part of the frame's code, and the genes read
-        // from source keep their lines: it is located in the frame's file.
-        let file = frame.proto.file;
+        let (form, file) = match origin {
+            // `eval`: located in the value's printed form (`<eval>:line:col`).
+            EvalOrigin::Eval => (
+                gene_frontend::quote::value_to_located_form(code_value),
+                "<eval>",
+            ),
+            // Macro code runs as part of the frame's code, and the genes read
+            // from source keep their lines: it is located in the frame's file.
+            EvalOrigin::Caller => (
+                gene_frontend::quote::value_to_form(code_value, gene_reader::Span::default()),
+                frame.proto.file,
+            ),
+        };
         let proto = match gene_frontend::compile_eval(std::slice::from_ref(&form), file, scope) {
             Ok(p) => p,
             Err(e) => return Err(self.error(ErrorKind::ParseError, e.message)),
@@ -1208,7 +1215,7 @@ impl Vm {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 if let Some(Obj::Unquote(expr, true)) = item.obj() {
-                    vm.eval_in_frame(*expr, fi, false)?;
+                    vm.eval_in_frame(*expr, fi, false, EvalOrigin::Caller)?;
                     continue;
                 }
                 let r = vm.render_value(item, fi, depth + 1)?;
@@ -1223,7 +1230,7 @@ impl Vm {
             Ok(out)
         };
         match v.obj() {
-            Some(Obj::Unquote(expr, _)) => self.eval_in_frame(*expr, fi, false),
+            Some(Obj::Unquote(expr, _)) => self.eval_in_frame(*expr, fi, false, EvalOrigin::Caller),
             Some(Obj::Quote(inner)) => {
                 let inner = self.render_value(*inner, fi, depth + 1)?;
                 Ok(heap::alloc(Obj::Quote(inner)))
@@ -1368,4 +1375,16 @@ mod tests {
     fn if_main_runs_only_in_the_entry_file() {
         assert_eq!(eval("(var r 0) ($if_main (r = 1)) r"), "1");
     }
+}
+
+/// Where code evaluated from data came from, which decides how its errors
+/// are located.
+#[derive(Clone, Copy)]
+pub enum EvalOrigin {
+    /// `eval`: the code is located in its printed form, in `<eval>`.
+    Eval,
+    /// A macro's `$caller_eval` or a template's unquote: the code is part
+    /// of the frame's source, located in its file at the lines its genes
+    /// were read from.
+    Caller,
 }

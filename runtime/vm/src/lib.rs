@@ -12,6 +12,7 @@
 
 pub mod abi;
 pub mod access;
+pub mod backtrace;
 pub mod builtins;
 pub mod call;
 pub mod collect;

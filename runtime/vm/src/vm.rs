@@ -9,8 +9,6 @@ use gene_core::{ErrorKind, Symbol, Value};
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 
-/// Calls nested deeper than this raise `StackOverflow`.
-pub const MAX_FRAMES: usize = 200_000;
 /// Native code (a built-in calling back into Gene) nested deeper than this
 /// raises `StackOverflow`: each level costs Rust stack.
 pub const MAX_NATIVE_DEPTH: usize = 10_000;
@@ -141,9 +139,17 @@ pub struct Vm {
     /// The exception most recently caught (`$ex` outside a catch body).
     pub current_exception: Value,
     pub native_depth: usize,
-    /// The frames an uncaught exception unwound through: (function, file,
-    /// line), innermost first.
-    pub trace: Vec<(Symbol, &'static str, u32)>,
+    /// The frames the exception being thrown has unwound through so far,
+    /// innermost first (see `backtrace.rs`).
+    pub trace: Vec<crate::backtrace::TraceEntry>,
+    /// The exception `trace` belongs to.
+    pub trace_owner: Value,
+    /// Recently caught exceptions and their traces, for `.stacktrace`.
+    pub caught_traces: Vec<(Value, Vec<crate::backtrace::TraceEntry>)>,
+    /// Gene frames nested deeper than this raise `StackOverflow`.
+    pub max_depth: usize,
+    /// Why `GENE_MAX_DEPTH` is unusable, reported when the program starts.
+    depth_setting_error: Option<String>,
     /// When set, a top-level unit's slots are saved here as it returns, so
     /// the next unit of a REPL session starts with them.
     pub session_slots: Option<Vec<Value>>,
@@ -217,6 +223,10 @@ impl Vm {
             .iter()
             .map(|k| new_class(k.class_name(), exception, gene_ns, false))
             .collect();
+        let (max_depth, depth_setting_error) = match crate::backtrace::max_depth_from_env() {
+            Ok(n) => (n, None),
+            Err(e) => (crate::backtrace::DEFAULT_MAX_DEPTH, Some(e)),
+        };
         let mut vm = Vm {
             stack: Vec::with_capacity(1 << 16),
             frames: Vec::with_capacity(256),
@@ -229,6 +239,10 @@ impl Vm {
             current_exception: Value::NIL,
             native_depth: 0,
             trace: Vec::new(),
+            trace_owner: Value::NIL,
+            caught_traces: Vec::new(),
+            max_depth,
+            depth_setting_error,
             session_slots: None,
             modules: std::collections::HashMap::new(),
             embedded: None,
@@ -245,12 +259,16 @@ impl Vm {
 
     /// Runs a top-level Proto in the global namespace; returns its value.
     pub fn run_main(&mut self, proto: &'static Proto) -> VmResult {
+        if let Some(e) = self.depth_setting_error.take() {
+            return Err(self.error(ErrorKind::ArgumentError, e));
+        }
         self.run_top_level(proto, self.global_ns, Value::NIL)
     }
 
     /// Runs the next unit of a REPL session: it starts with the slots the
     /// previous unit left.
     pub fn run_session_unit(&mut self, proto: &'static Proto) -> VmResult {
+        self.trace.clear();
         let saved = self.session_slots.get_or_insert_with(Vec::new).clone();
         self.push_top_level(proto, self.global_ns, Value::NIL, &saved, true);
         self.execute()

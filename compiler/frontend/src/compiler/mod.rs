@@ -172,6 +172,7 @@ struct FnState {
     file: &'static str,
     code: Vec<Instr>,
     lines: Vec<u32>,
+    cols: Vec<u32>,
     consts: Vec<Value>,
     key_lists: Vec<Box<[Symbol]>>,
     protos: Vec<&'static Proto>,
@@ -225,6 +226,7 @@ impl FnState {
             file,
             code: Vec::new(),
             lines: Vec::new(),
+            cols: Vec::new(),
             consts: Vec::new(),
             key_lists: Vec::new(),
             protos: Vec::new(),
@@ -259,6 +261,7 @@ impl FnState {
     fn reset_code(&mut self) {
         self.code.clear();
         self.lines.clear();
+        self.cols.clear();
         self.consts.clear();
         self.key_lists.clear();
         self.protos.clear();
@@ -316,6 +319,7 @@ impl FnState {
             file: self.file,
             code: std::mem::take(&mut self.code),
             lines: std::mem::take(&mut self.lines),
+            cols: std::mem::take(&mut self.cols),
             consts: std::mem::take(&mut self.consts),
             key_lists: std::mem::take(&mut self.key_lists),
             protos: std::mem::take(&mut self.protos),
@@ -429,6 +433,7 @@ impl Compiler {
         f.depth = f.depth.saturating_sub(pops) + pushes;
         f.code.push(instr);
         f.lines.push(span.line);
+        f.cols.push(span.col);
         f.code.len() - 1
     }
 

@@ -19,6 +19,13 @@
 //! the Proto's ordinary body enters its int body when every argument is an
 //! int and the name its self-calls load resolves to the running closure
 //! (see [`Lowering::enter_int_body`]); otherwise it runs as usual.
+//!
+//! The recursion limit costs a register: an int body takes, after its
+//! arguments, how many more activations the limit allows (`room`), checks
+//! it before each self-call and passes one less. Its backtrace is recorded
+//! on the failure path only: each failing activation records the pc it
+//! failed at (`gene_trace`), the outermost one standing for the ordinary
+//! body's frame.
 
 use super::{b_err, first_line, with_overflow, FrameCode, Lowering, Program, R};
 use gene_core::bytecode::{Instr, Proto, EXCEPTION_SENTINEL};
@@ -30,7 +37,7 @@ use inkwell::context::Context;
 use inkwell::debug_info::AsDIScope;
 use inkwell::intrinsics::Intrinsic;
 use inkwell::module::{Linkage, Module};
-use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
+use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PhiValue, PointerValue};
 use inkwell::IntPredicate;
 
 /// The type of a stack position or slot in an int body.
@@ -323,7 +330,8 @@ pub(super) fn declare<'ctx>(
     arity: u32,
 ) -> FunctionValue<'ctx> {
     let i64t = cx.i64_type();
-    let params: Vec<_> = (0..arity).map(|_| i64t.into()).collect();
+    // The arguments, then the room left below the recursion limit.
+    let params: Vec<_> = (0..=arity).map(|_| i64t.into()).collect();
     let ty = i64t.fn_type(&params, false);
     let copies: Vec<_> = (0..COPIES)
         .map(|i| module.add_function(&copy_name(name, i), ty, Some(Linkage::Internal)))
@@ -371,7 +379,14 @@ struct IntLowering<'a, 'ctx> {
     blocks: Vec<Option<BasicBlock<'ctx>>>,
     types: &'a [Option<Vec<Ty>>],
     checked_before: &'a [bool],
-    fail_block: Option<BasicBlock<'ctx>>,
+    /// The failure return, with the phi of the pc it came from.
+    fail_block: Option<(BasicBlock<'ctx>, PhiValue<'ctx>)>,
+    /// The Proto's pre-order index (for the backtrace).
+    index: u32,
+    /// Activations the recursion limit still allows (the last parameter).
+    room: IntValue<'ctx>,
+    /// The pc being lowered.
+    pc: usize,
 }
 
 /// Emits the int body `f` of Proto `proto` and its copies (see
@@ -380,6 +395,7 @@ pub(super) fn build<'ctx>(
     program: &Program<'_, 'ctx>,
     f: FunctionValue<'ctx>,
     proto: &'static Proto,
+    index: u32,
     plan: &IntPlan,
 ) -> R<()> {
     let name = f.get_name().to_string_lossy();
@@ -395,7 +411,7 @@ pub(super) fn build<'ctx>(
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (i, copy) in copies.iter().enumerate() {
-        build_one(program, *copy, copies[(i + 1) % COPIES], proto, plan)?;
+        build_one(program, *copy, copies[(i + 1) % COPIES], proto, index, plan)?;
     }
     Ok(())
 }
@@ -406,6 +422,7 @@ fn build_one<'ctx>(
     f: FunctionValue<'ctx>,
     callee: FunctionValue<'ctx>,
     proto: &'static Proto,
+    index: u32,
     plan: &IntPlan,
 ) -> R<()> {
     let (cx, module, debug) = (program.cx, program.module, program.debug);
@@ -452,6 +469,10 @@ fn build_one<'ctx>(
         return Err("empty code".into());
     };
     b.build_unconditional_branch(first).map_err(b_err)?;
+    let room = f
+        .get_nth_param(plan.arity)
+        .ok_or("an int body without its room parameter")?
+        .into_int_value();
     let mut l = IntLowering {
         cx,
         module,
@@ -465,6 +486,9 @@ fn build_one<'ctx>(
         types: &plan.types,
         checked_before: &plan.checked_before,
         fail_block: None,
+        index,
+        room,
+        pc: 0,
     };
     for (pc, types) in plan.types.iter().enumerate() {
         let (Some(d), Some(block)) = (types.as_ref().map(|t| t.len() as u32), l.blocks[pc]) else {
@@ -475,6 +499,7 @@ fn build_one<'ctx>(
         if line > 0 {
             l.b.set_current_debug_location(at_line(line));
         }
+        l.pc = pc;
         l.lower(pc, d, plan.arity)?;
     }
     if !f.verify(false) {
@@ -514,21 +539,33 @@ impl<'ctx> IntLowering<'_, 'ctx> {
         Ok(())
     }
 
-    /// The block returning failure (the exception is pending).
+    /// The block returning failure (the exception is pending), to be
+    /// branched to from the current block: it records this activation at
+    /// the pc being lowered in the backtrace.
     fn fail_block(&mut self) -> R<BasicBlock<'ctx>> {
-        if let Some(b) = self.fail_block {
-            return Ok(b);
-        }
         let here = self.b.get_insert_block().ok_or("no block")?;
-        let block = self.cx.append_basic_block(self.f, "fail");
-        self.b.position_at_end(block);
-        let flag = failed_flag(self.cx, self.module);
-        self.b
-            .build_store(flag, self.cx.bool_type().const_int(1, false))
-            .map_err(b_err)?;
-        self.b.build_return(Some(&self.i64c(0))).map_err(b_err)?;
+        let (block, phi) = match self.fail_block {
+            Some(known) => known,
+            None => {
+                let block = self.cx.append_basic_block(self.f, "fail");
+                self.b.position_at_end(block);
+                let i32t = self.cx.i32_type();
+                let phi = self.b.build_phi(i32t, "fail_pc").map_err(b_err)?;
+                let index = i32t.const_int(self.index as u64, false);
+                let at = phi.as_basic_value().into_int_value();
+                self.runtime("gene_trace", &[index.into(), at.into()])?;
+                let flag = failed_flag(self.cx, self.module);
+                self.b
+                    .build_store(flag, self.cx.bool_type().const_int(1, false))
+                    .map_err(b_err)?;
+                self.b.build_return(Some(&self.i64c(0))).map_err(b_err)?;
+                self.fail_block = Some((block, phi));
+                (block, phi)
+            }
+        };
+        let pc = self.cx.i32_type().const_int(self.pc as u64, false);
+        phi.add_incoming(&[(&pc, here)]);
         self.b.position_at_end(here);
-        self.fail_block = Some(block);
         Ok(block)
     }
 
@@ -699,9 +736,15 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 if !self.checked_before[pc] {
                     self.stack_check()?;
                 }
-                let args = (0..k)
+                self.depth_check()?;
+                let mut args = (0..k)
                     .map(|i| Ok(self.load(self.stk(d - k + i)?)?.into()))
                     .collect::<R<Vec<BasicMetadataValueEnum>>>()?;
+                let room = self
+                    .b
+                    .build_int_sub(self.room, self.i64c(1), "room")
+                    .map_err(b_err)?;
+                args.push(room.into());
                 let r = self
                     .b
                     .build_call(self.callee, &args, "self_call")
@@ -779,6 +822,26 @@ impl<'ctx> IntLowering<'_, 'ctx> {
         Ok(())
     }
 
+    /// Before a self-call: the recursion limit, as an ordinary body checks
+    /// it on entry (see `gene_vm::backtrace`).
+    fn depth_check(&mut self) -> R<()> {
+        let too_many = self
+            .b
+            .build_int_compare(IntPredicate::SLT, self.room, self.i64c(1), "too_many")
+            .map_err(b_err)?;
+        let overflow = self.cx.append_basic_block(self.f, "depth_overflow");
+        let ok = self.cx.append_basic_block(self.f, "depth_ok");
+        self.b
+            .build_conditional_branch(too_many, overflow, ok)
+            .map_err(b_err)?;
+        self.b.position_at_end(overflow);
+        self.runtime("gene_depth_overflow", &[])?;
+        let fail = self.fail_block()?;
+        self.b.build_unconditional_branch(fail).map_err(b_err)?;
+        self.b.position_at_end(ok);
+        Ok(())
+    }
+
     /// Whether stack position `i` before `pc` holds an int (always
     /// truthy) rather than a bool (0 or 1).
     fn is_int_at(&self, pc: usize, i: u32) -> bool {
@@ -824,11 +887,12 @@ impl<'ctx> Lowering<'_, 'ctx> {
                 .map_err(b_err)?;
             self.b.position_at_end(enter);
         }
-        let args = params
+        let mut args = params
             .iter()
             .take(plan.arity as usize)
             .map(|p| Ok(self.int_of(*p)?.into()))
             .collect::<R<Vec<BasicMetadataValueEnum>>>()?;
+        args.push(self.depth_room.into());
         let r = self
             .b
             .build_call(target, &args, "int_body")
@@ -850,9 +914,7 @@ impl<'ctx> Lowering<'_, 'ctx> {
                 self.cx.bool_type().const_zero(),
             )
             .map_err(b_err)?;
-        self.b
-            .build_return(Some(&self.i64c(EXCEPTION_SENTINEL)))
-            .map_err(b_err)?;
+        self.ret(self.i64c(EXCEPTION_SENTINEL))?;
         self.b.position_at_end(box_it);
         let tagged = self.small_int(r)?;
         let back = self.int_of(tagged)?;
@@ -866,10 +928,10 @@ impl<'ctx> Lowering<'_, 'ctx> {
             .build_conditional_branch(fits, small, boxed)
             .map_err(b_err)?;
         self.b.position_at_end(small);
-        self.b.build_return(Some(&tagged)).map_err(b_err)?;
+        self.ret(tagged)?;
         self.b.position_at_end(boxed);
         let v = self.call("gene_box_int", &[r.into()])?;
-        self.b.build_return(Some(&v)).map_err(b_err)?;
+        self.ret(v)?;
         Ok(())
     }
 

@@ -65,7 +65,9 @@ pub fn install(vm: &mut Vm) {
     vm.def_method(exception, "message", |vm, this, _, _| {
         vm.get_member(this, Symbol::intern("message"))
     });
-    vm.def_method(exception, "stacktrace", |_, _, _, _| Ok(Value::NIL));
+    vm.def_method(exception, "stacktrace", |vm, this, _, _| {
+        Ok(vm.stacktrace_of(this))
+    });
     vm.def_method(exception, "to_s", |vm, this, _, _| {
         let message = vm.exception_message(this).unwrap_or_default();
         Ok(heap::string(format!(
