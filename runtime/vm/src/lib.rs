@@ -14,6 +14,7 @@ pub mod abi;
 pub mod access;
 pub mod builtins;
 pub mod call;
+pub mod catalog;
 pub mod collect;
 pub mod errors;
 pub mod extension;
