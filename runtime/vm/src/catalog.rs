@@ -7,7 +7,9 @@
 //! `cmd_args`); a member of a namespace below it is its full path
 //! (`gene/io/read`, `gene/math/pi`); a method is `Class.method`
 //! (`String.split`). Classes and namespaces are not entries themselves:
-//! their members and methods are.
+//! their members and methods are. The modules of the standard library
+//! written in Gene (`std/test`) contribute `std/NAME/member` for each
+//! function or macro they export.
 
 use crate::vm::Vm;
 use gene_core::heap::Obj;
@@ -24,6 +26,27 @@ impl Vm {
             methods_of(class, &mut names, &mut classes_seen);
         }
         names.into_iter().collect()
+    }
+
+    /// `std/NAME/member` for every function and macro each standard module
+    /// exports (classes and namespaces excluded, as above), sorted. Loads
+    /// the modules; an error is the one loading a module raised.
+    pub fn std_catalog(&mut self) -> Result<Vec<String>, String> {
+        let mut names = BTreeSet::new();
+        for module in crate::stdlib::names() {
+            let ns = self
+                .import_module(gene_core::heap::string(module), "")
+                .map_err(|e| format!("{module}: {}", self.describe_uncaught(e)))?;
+            let Some(Obj::Namespace(n)) = ns.obj() else {
+                continue;
+            };
+            for (name, value) in n.members.borrow().iter() {
+                if !matches!(value.obj(), Some(Obj::Namespace(_) | Obj::Class(_))) {
+                    names.insert(format!("{module}/{}", name.name()));
+                }
+            }
+        }
+        Ok(names.into_iter().collect())
     }
 }
 
@@ -101,5 +124,20 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn lists_the_api_of_std_test() {
+        let mut vm = Vm::new(VmOptions::default());
+        let names = vm.std_catalog().expect("std/test loads");
+        let api = [
+            "std/test/assert",
+            "std/test/assert_eq",
+            "std/test/assert_ne",
+            "std/test/assert_raises",
+            "std/test/run_tests",
+            "std/test/test",
+        ];
+        assert_eq!(names, api);
     }
 }
