@@ -1,5 +1,6 @@
 //! `gene test [PATH...]`: runs every `*_test.gene` file under the given
-//! files and directories (default: the current directory), each as a
+//! files and directories (default: the current directory; hidden
+//! directories are skipped), each as a
 //! program of its own — a child `gene run FILE` of this same executable —
 //! and sums up (spec 07 §7.10, §7.11).
 //!
@@ -77,7 +78,8 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// Adds the test files `path` names to `files`: the file itself when it
-/// was given by name, else every `*_test.gene` below it, sorted by path.
+/// was given by name, else every `*_test.gene` below it (outside hidden
+/// directories), sorted by path.
 fn collect(path: &Path, given: bool, files: &mut Vec<PathBuf>) -> Result<(), String> {
     let meta = fs::metadata(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
     if meta.is_file() {
@@ -94,6 +96,10 @@ fn collect(path: &Path, given: bool, files: &mut Vec<PathBuf>) -> Result<(), Str
         .map_err(|e| format!("cannot read directory '{}': {e}", path.display()))?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
+        // Hidden entries (`.git`, editor files) are not searched.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let child = entry.path();
         // Symbolic links to directories are not followed (no cycles).
         let kind = entry

@@ -1116,13 +1116,14 @@ impl Vm {
         use gene_frontend::Outer;
         let frame = self.frames[target];
         let pc = frame.pc.saturating_sub(1) as u32;
-        let (root, mut names, offset) = match frame.outer {
-            Some(outer) if outer < target => {
-                let (root, names) = self.eval_names(outer);
-                let offset = (frame.base - self.frames[root].base) as u32;
-                (root, names, offset)
-            }
-            _ => {
+        let nested = frame.outer.filter(|&o| o < target).and_then(|outer| {
+            let (root, names) = self.eval_names(outer);
+            let offset = frame.base.checked_sub(self.frames[root].base)?;
+            Some((root, names, u32::try_from(offset).ok()?))
+        });
+        let (root, mut names, offset) = match nested {
+            Some(found) => found,
+            None => {
                 let names = frame
                     .proto
                     .upvalue_names

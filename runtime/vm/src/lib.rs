@@ -15,6 +15,7 @@ pub mod access;
 pub mod backtrace;
 pub mod builtins;
 pub mod call;
+pub mod catalog;
 pub mod collect;
 pub mod errors;
 pub mod extension;
