@@ -584,6 +584,7 @@ impl Writer {
                 self.op_symbol(97, name);
                 self.i64(value);
             }
+            Instr::FloorDiv => self.u8(98),
         }
     }
 
@@ -1270,6 +1271,7 @@ impl<'a> Reader<'a> {
                 name: self.symbol()?,
                 value: self.i64()?,
             },
+            98 => Instr::FloorDiv,
             _ => return Err(self.corrupt("unknown opcode")),
         })
     }

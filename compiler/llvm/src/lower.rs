@@ -789,6 +789,48 @@ type IntFast<'a, 'ctx, L> =
 type FloatFast<'a, 'ctx, L> =
     dyn Fn(&L, FloatValue<'ctx>, FloatValue<'ctx>) -> R<IntValue<'ctx>> + 'a;
 
+/// `x // y` rounded toward negative infinity, for a divisor the caller has
+/// made safe (non-zero, and not -1 when `x` may be `i64::MIN`): the
+/// truncated quotient, minus one when the remainder is non-zero and the
+/// operands' signs differ.
+pub(super) fn floor_quotient<'ctx>(
+    b: &Builder<'ctx>,
+    x: IntValue<'ctx>,
+    y: IntValue<'ctx>,
+) -> R<IntValue<'ctx>> {
+    let i64t = x.get_type();
+    let q = b.build_int_signed_div(x, y, "quot").map_err(b_err)?;
+    let r = b.build_int_signed_rem(x, y, "rem").map_err(b_err)?;
+    let inexact = b
+        .build_int_compare(IntPredicate::NE, r, i64t.const_zero(), "inexact")
+        .map_err(b_err)?;
+    let signs = b.build_xor(x, y, "signs").map_err(b_err)?;
+    let differ = b
+        .build_int_compare(IntPredicate::SLT, signs, i64t.const_zero(), "differ")
+        .map_err(b_err)?;
+    let adjust = b.build_and(inexact, differ, "adjust").map_err(b_err)?;
+    let one = b.build_int_z_extend(adjust, i64t, "one").map_err(b_err)?;
+    b.build_int_sub(q, one, "floor_div").map_err(b_err)
+}
+
+/// `floor(x)` through LLVM's intrinsic.
+pub(super) fn float_floor<'ctx>(
+    cx: &'ctx Context,
+    module: &Module<'ctx>,
+    b: &Builder<'ctx>,
+    x: FloatValue<'ctx>,
+) -> R<FloatValue<'ctx>> {
+    let intrinsic = Intrinsic::find("llvm.floor")
+        .and_then(|i| i.get_declaration(module, &[cx.f64_type().into()]))
+        .ok_or("missing intrinsic llvm.floor")?;
+    Ok(b.build_call(intrinsic, &[x.into()], "floor")
+        .map_err(b_err)?
+        .try_as_basic_value()
+        .basic()
+        .ok_or("llvm.floor returns a value")?
+        .into_float_value())
+}
+
 /// `x op y` for `+ - *` on i64s through LLVM's overflow-checking
 /// intrinsics: the wrapped result and whether it overflowed.
 pub(super) fn with_overflow<'ctx>(
@@ -1255,6 +1297,18 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                    x: IntValue<'ctx>,
                    y: IntValue<'ctx>|
          -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)> {
+            if op == BinOp::FloorDiv {
+                // Small ints are far from i64::MIN: no overflow.
+                let nonzero =
+                    l.b.build_int_compare(IntPredicate::NE, y, l.i64c(0), "nonzero")
+                        .map_err(b_err)?;
+                let safe_y =
+                    l.b.build_select(nonzero, y, l.i64c(1), "divisor")
+                        .map_err(b_err)?
+                        .into_int_value();
+                let q = floor_quotient(&l.b, x, safe_y)?;
+                return Ok((l.small_int(q)?, Some(nonzero)));
+            }
             if op == BinOp::Mod {
                 // Small ints are far from i64::MIN, so srem cannot overflow;
                 // it truncates toward zero like the runtime's `wrapping_rem`.
@@ -1286,12 +1340,19 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 BinOp::Mul => l.b.build_float_mul(x, y, "fmul"),
                 BinOp::Div => l.b.build_float_div(x, y, "fdiv"),
                 BinOp::Mod => l.b.build_float_rem(x, y, "frem"),
+                BinOp::FloorDiv => {
+                    let q = l.b.build_float_div(x, y, "fdiv").map_err(b_err)?;
+                    return l.float_value(float_floor(l.cx, l.module, &l.b, q)?);
+                }
                 BinOp::Pow => return Err("no inline power".into()),
             }
             .map_err(b_err)?;
             l.float_value(r)
         };
-        let int_inline = matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod);
+        let int_inline = matches!(
+            op,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod | BinOp::FloorDiv
+        );
         let float_inline = op != BinOp::Pow;
         self.numeric_op(
             a,
@@ -1449,7 +1510,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 let v = self.load_name_cached(pc)?;
                 self.store(self.stk(d)?, v)?;
             }
-            Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow => {
+            Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow | FloorDiv => {
                 let op = instr.bin_op().ok_or("not arithmetic")?;
                 let (a, b, at) = self.operands(instr, d)?;
                 let r = self.arith(op, a, b, pc)?;

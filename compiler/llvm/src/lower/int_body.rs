@@ -20,7 +20,7 @@
 //! int and the name its self-calls load resolves to the running closure
 //! (see [`Lowering::enter_int_body`]); otherwise it runs as usual.
 
-use super::{b_err, first_line, with_overflow, FrameCode, Lowering, Program, R};
+use super::{b_err, first_line, floor_quotient, with_overflow, FrameCode, Lowering, Program, R};
 use gene_core::bytecode::{Instr, Proto, EXCEPTION_SENTINEL};
 use gene_core::numeric::BinOp;
 use gene_core::Symbol;
@@ -217,7 +217,7 @@ fn step(
             }
             s.slots[slot as usize] = t;
         }
-        Add | Sub | Mul | Mod | Lt | Le | Gt | Ge => {
+        Add | Sub | Mul | Mod | FloorDiv | Lt | Le | Gt | Ge => {
             let (b, a) = (pop(&mut s)?, pop(&mut s)?);
             if (a, b) != (Ty::Int, Ty::Int) {
                 return Err(reject());
@@ -591,6 +591,26 @@ impl<'ctx> IntLowering<'_, 'ctx> {
             .into_int_value())
     }
 
+    /// `x // y`: the runtime's DivisionByZero for zero and OverflowError
+    /// for `i64::MIN // -1`, else the quotient rounded toward negative
+    /// infinity.
+    fn floor_div(&mut self, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let cmp = |l: &Self, v: IntValue<'ctx>, k: i64, name: &str| {
+            l.b.build_int_compare(IntPredicate::EQ, v, l.i64c(k), name)
+                .map_err(b_err)
+        };
+        let zero = cmp(self, y, 0, "by_zero")?;
+        let min = cmp(self, x, i64::MIN, "min")?;
+        let minus_one = cmp(self, y, -1, "minus_one")?;
+        let overflows = self
+            .b
+            .build_and(min, minus_one, "overflows")
+            .map_err(b_err)?;
+        let bad = self.b.build_or(zero, overflows, "bad").map_err(b_err)?;
+        self.raise_if(bad, BinOp::FloorDiv, x, y)?;
+        floor_quotient(&self.b, x, y)
+    }
+
     fn flag(&self, c: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         self.b
             .build_int_z_extend(c, self.cx.i64_type(), "flag")
@@ -629,7 +649,7 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 let v = top(self)?;
                 self.store(self.slot(s)?, v)?;
             }
-            Add | Sub | Mul | Mod | AddInt(_) | SubInt(_) => {
+            Add | Sub | Mul | Mod | FloorDiv | AddInt(_) | SubInt(_) => {
                 let op = instr.bin_op().ok_or("not arithmetic")?;
                 let (x, y, at) = match instr {
                     AddInt(k) | SubInt(k) => (top(self)?, self.i64c(k as i64), d - 1),
@@ -637,6 +657,8 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 };
                 let r = if op == BinOp::Mod {
                     self.modulo(x, y)?
+                } else if op == BinOp::FloorDiv {
+                    self.floor_div(x, y)?
                 } else {
                     self.checked(op, x, y)?
                 };
