@@ -20,6 +20,7 @@ mod gene;
 mod io;
 mod json;
 mod map;
+mod numbers;
 mod object;
 mod random;
 mod range;
@@ -147,6 +148,7 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     time::install(vm);
     io::install(vm);
     random::install(vm);
+    numbers::install(vm);
     base64::install(vm);
     crate::extension::install(vm);
     let classes = vm.classes.all();
