@@ -15,6 +15,7 @@
 mod array;
 mod base64;
 mod core;
+mod format;
 mod future;
 mod gene;
 mod io;
@@ -26,6 +27,7 @@ mod random;
 mod range;
 mod set;
 mod string;
+mod string_extra;
 mod time;
 
 use crate::errors::VmResult;
@@ -149,6 +151,8 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     io::install(vm);
     random::install(vm);
     numbers::install(vm);
+    format::install(vm);
+    string_extra::install(vm);
     base64::install(vm);
     crate::extension::install(vm);
     let classes = vm.classes.all();

@@ -86,11 +86,11 @@ fn append(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmRe
 }
 
 fn to_upper(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {
-    Ok(heap::string(text(vm, this)?.to_ascii_uppercase()))
+    Ok(heap::string(text(vm, this)?.to_uppercase()))
 }
 
 fn to_lower(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {
-    Ok(heap::string(text(vm, this)?.to_ascii_lowercase()))
+    Ok(heap::string(text(vm, this)?.to_lowercase()))
 }
 
 /// `.substr start [end]`: `end` is inclusive; negative positions count from
