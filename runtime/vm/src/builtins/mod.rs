@@ -14,6 +14,7 @@
 
 mod array;
 mod base64;
+mod collections;
 mod core;
 mod format;
 mod future;
@@ -152,6 +153,7 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     random::install(vm);
     numbers::install(vm);
     format::install(vm);
+    collections::install(vm);
     string_extra::install(vm);
     base64::install(vm);
     crate::extension::install(vm);
