@@ -25,7 +25,7 @@ use gene_core::{heap, ErrorKind, Value};
 
 pub fn install(vm: &mut Vm) {
     let (int, float) = (vm.classes.int, vm.classes.float);
-    let both: [(&str, super::NativeFn); 17] = [
+    let both: [(&str, super::NativeFn); 15] = [
         ("abs", abs),
         ("floor", floor),
         ("ceil", ceil),
@@ -41,14 +41,13 @@ pub fn install(vm: &mut Vm) {
         ("is_nan", is_nan),
         ("is_finite", is_finite),
         ("to_fixed", to_fixed),
-        ("div", div),
-        ("pow", pow),
     ];
     for (name, f) in both {
         vm.def_method(int, name, f);
         vm.def_method(float, name, f);
     }
-    let ints: [(&str, super::NativeFn); 7] = [
+    let ints: [(&str, super::NativeFn); 8] = [
+        ("div", div),
         ("bit_and", bit_and),
         ("bit_or", bit_or),
         ("bit_xor", bit_xor),
@@ -308,16 +307,9 @@ pub fn fixed(x: f64, n: usize) -> String {
 
 /// `.div b`: as `//`.
 fn div(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
-    receiver(vm, ".div", this)?;
+    int_receiver(vm, ".div", this)?;
     number_arg(vm, ".div", args, 0)?;
     arith(BinOp::FloorDiv, this, arg(args, 0)).map_err(|e| vm.raise(e))
-}
-
-/// `.pow y`: as `**`.
-fn pow(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
-    receiver(vm, ".pow", this)?;
-    number_arg(vm, ".pow", args, 0)?;
-    arith(BinOp::Pow, this, arg(args, 0)).map_err(|e| vm.raise(e))
 }
 
 /// The receiver and the Int argument of a binary bit method.
