@@ -138,6 +138,14 @@ fn float_arith(op: BinOp, x: f64, y: f64) -> f64 {
     }
 }
 
+/// The Int methods native code computes inline on small ints (spec 07
+/// §7.1: "as fast as `+`") while the runtime's flag
+/// `gene_int_methods_builtin` says no program has defined a method of one
+/// of these names.
+pub const INLINED_INT_METHODS: [&str; 7] = [
+    "bit_and", "bit_or", "bit_xor", "bit_not", "shl", "shr", "div",
+];
+
 /// `x // y` for two ints: the quotient rounded toward negative infinity.
 /// Shared by the operator and `Int.div`.
 pub fn floor_div(x: i64, y: i64) -> CoreResult<i64> {
