@@ -2119,7 +2119,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     }
 
     /// The value of the runtime global `name` (an `i64`).
-    fn runtime_global(&self, name: &str) -> R<IntValue<'ctx>> {
+    pub(super) fn runtime_global(&self, name: &str) -> R<IntValue<'ctx>> {
         let global = self.module.get_global(name).unwrap_or_else(|| {
             let g = self.module.add_global(self.cx.i64_type(), None, name);
             g.set_linkage(Linkage::External);

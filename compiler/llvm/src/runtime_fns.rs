@@ -78,6 +78,11 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_int_method",
+        params: &[I32, I64, I64],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_box_int",
         params: &[I64],
         ret: I64,
