@@ -16,6 +16,7 @@
 //! * `.unique` compares with `==`, so `1` and `1.0` are both kept.
 
 use super::arg;
+use super::arity::with_arity;
 use super::array::{merge_sort, natural_order, sort_kind};
 use crate::errors::VmResult;
 use crate::vm::Vm;
@@ -30,37 +31,40 @@ use std::cmp::Ordering;
 pub fn install(vm: &mut Vm) {
     let array = vm.classes.array;
     let methods: [(&str, super::NativeFn); 21] = [
-        ("sort_by", sort_by),
-        ("unique", unique),
-        ("index_of", index_of),
-        ("find", find),
-        ("any", any),
-        ("all", all),
-        ("count", count),
-        ("sum", sum),
-        ("min", min),
-        ("max", max),
-        ("take", take),
-        ("drop", drop),
-        ("zip", zip),
-        ("flat_map", flat_map),
-        ("flatten", flatten),
-        ("group_by", group_by),
-        ("each_with_index", each_with_index),
-        ("chunks", chunks),
-        ("insert", insert),
-        ("clear", clear),
-        ("is_empty", is_empty),
+        ("sort_by", with_arity!(".sort_by", 1, 1, sort_by)),
+        ("unique", with_arity!(".unique", 0, 0, unique)),
+        ("index_of", with_arity!(".index_of", 1, 1, index_of)),
+        ("find", with_arity!(".find", 1, 1, find)),
+        ("any", with_arity!(".any", 1, 1, any)),
+        ("all", with_arity!(".all", 1, 1, all)),
+        ("count", with_arity!(".count", 0, 1, count)),
+        ("sum", with_arity!(".sum", 0, 0, sum)),
+        ("min", with_arity!(".min", 0, 0, min)),
+        ("max", with_arity!(".max", 0, 0, max)),
+        ("take", with_arity!(".take", 1, 1, take)),
+        ("drop", with_arity!(".drop", 1, 1, drop)),
+        ("zip", with_arity!(".zip", 1, 1, zip)),
+        ("flat_map", with_arity!(".flat_map", 1, 1, flat_map)),
+        ("flatten", with_arity!(".flatten", 0, 0, flatten)),
+        ("group_by", with_arity!(".group_by", 1, 1, group_by)),
+        (
+            "each_with_index",
+            with_arity!(".each_with_index", 1, 1, each_with_index),
+        ),
+        ("chunks", with_arity!(".chunks", 1, 1, chunks)),
+        ("insert", with_arity!(".insert", 2, 2, insert)),
+        ("clear", with_arity!(".clear", 0, 0, clear)),
+        ("is_empty", with_arity!(".is_empty", 0, 0, is_empty)),
     ];
     for (name, f) in methods {
         vm.def_method(array, name, f);
     }
     let map = vm.classes.map;
     let methods: [(&str, super::NativeFn); 4] = [
-        ("merge", merge),
-        ("entries", entries),
-        ("filter", filter_map),
-        ("is_empty", map_is_empty),
+        ("merge", with_arity!(".merge", 1, 1, merge)),
+        ("entries", with_arity!(".entries", 0, 0, entries)),
+        ("filter", with_arity!(".filter", 1, 1, filter_map)),
+        ("is_empty", with_arity!(".is_empty", 0, 0, map_is_empty)),
     ];
     for (name, f) in methods {
         vm.def_method(map, name, f);

@@ -15,6 +15,7 @@
 //! * `{:+}` of NaN prints `nan` (no sign); a precision applies to Ints and
 //!   Floats (as Floats) and to the text of any other value.
 
+use super::arity::with_arity;
 use super::numbers::fixed;
 use super::{arg, int_arg};
 use crate::errors::VmResult;
@@ -25,12 +26,12 @@ use gene_core::print::{display, repr};
 use gene_core::{ErrorKind, Value};
 
 pub fn install(vm: &mut Vm) {
-    vm.def_fn("format", format);
+    vm.def_fn("format", with_arity!("format", 1, usize::MAX, format));
     let string = vm.classes.string;
     let methods: [(&str, super::NativeFn); 3] = [
-        ("pad_left", pad_left),
-        ("pad_right", pad_right),
-        ("center", center),
+        ("pad_left", with_arity!(".pad_left", 1, 2, pad_left)),
+        ("pad_right", with_arity!(".pad_right", 1, 2, pad_right)),
+        ("center", with_arity!(".center", 1, 2, center)),
     ];
     for (name, f) in methods {
         vm.def_method(string, name, f);

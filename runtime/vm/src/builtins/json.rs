@@ -23,6 +23,7 @@
 //! spec's words, and keep built executables small.
 
 use super::arg;
+use super::arity::with_arity;
 use crate::errors::VmResult;
 use crate::vm::Vm;
 use gene_core::heap::{self, Obj};
@@ -36,10 +37,14 @@ const MAX_DEPTH: usize = 512;
 
 pub fn install(vm: &mut Vm) {
     let object = vm.classes.object;
-    vm.def_method(object, "to_json", to_json);
+    vm.def_method(object, "to_json", with_arity!(".to_json", 0, 0, to_json));
     let json = vm.builtin_namespace("json");
-    vm.def_fn_in(json, "parse", parse);
-    vm.def_fn_in(json, "stringify", stringify);
+    vm.def_fn_in(json, "parse", with_arity!("gene/json/parse", 1, 1, parse));
+    vm.def_fn_in(
+        json,
+        "stringify",
+        with_arity!("gene/json/stringify", 1, 1, stringify),
+    );
 }
 
 /// Whether `^pretty` is set to a truthy value.

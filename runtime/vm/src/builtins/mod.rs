@@ -12,6 +12,7 @@
 //! Gene (callbacks may mutate the collection being walked, so natives work
 //! on a snapshot).
 
+mod arity;
 mod array;
 mod base64;
 mod collections;

@@ -17,6 +17,7 @@
 //! * `.to_fixed n` accepts `n` in 0…100.
 
 use super::arg;
+use super::arity::with_arity;
 use crate::errors::VmResult;
 use crate::vm::Vm;
 use gene_core::numeric::{arith, BinOp};
@@ -26,35 +27,35 @@ use gene_core::{heap, ErrorKind, Value};
 pub fn install(vm: &mut Vm) {
     let (int, float) = (vm.classes.int, vm.classes.float);
     let both: [(&str, super::NativeFn); 15] = [
-        ("abs", abs),
-        ("floor", floor),
-        ("ceil", ceil),
-        ("trunc", trunc),
-        ("round", round),
-        ("to_i", to_i),
-        ("to_f", to_f),
-        ("sqrt", sqrt),
-        ("min", min),
-        ("max", max),
-        ("clamp", clamp),
-        ("sign", sign),
-        ("is_nan", is_nan),
-        ("is_finite", is_finite),
-        ("to_fixed", to_fixed),
+        ("abs", with_arity!(".abs", 0, 0, abs)),
+        ("floor", with_arity!(".floor", 0, 0, floor)),
+        ("ceil", with_arity!(".ceil", 0, 0, ceil)),
+        ("trunc", with_arity!(".trunc", 0, 0, trunc)),
+        ("round", with_arity!(".round", 0, 1, round)),
+        ("to_i", with_arity!(".to_i", 0, 0, to_i)),
+        ("to_f", with_arity!(".to_f", 0, 0, to_f)),
+        ("sqrt", with_arity!(".sqrt", 0, 0, sqrt)),
+        ("min", with_arity!(".min", 1, 1, min)),
+        ("max", with_arity!(".max", 1, 1, max)),
+        ("clamp", with_arity!(".clamp", 2, 2, clamp)),
+        ("sign", with_arity!(".sign", 0, 0, sign)),
+        ("is_nan", with_arity!(".is_nan", 0, 0, is_nan)),
+        ("is_finite", with_arity!(".is_finite", 0, 0, is_finite)),
+        ("to_fixed", with_arity!(".to_fixed", 1, 1, to_fixed)),
     ];
     for (name, f) in both {
         vm.def_method(int, name, f);
         vm.def_method(float, name, f);
     }
     let ints: [(&str, super::NativeFn); 8] = [
-        ("div", div),
-        ("bit_and", bit_and),
-        ("bit_or", bit_or),
-        ("bit_xor", bit_xor),
-        ("bit_not", bit_not),
-        ("shl", shl),
-        ("shr", shr),
-        ("pow_mod", pow_mod),
+        ("div", with_arity!(".div", 1, 1, div)),
+        ("bit_and", with_arity!(".bit_and", 1, 1, bit_and)),
+        ("bit_or", with_arity!(".bit_or", 1, 1, bit_or)),
+        ("bit_xor", with_arity!(".bit_xor", 1, 1, bit_xor)),
+        ("bit_not", with_arity!(".bit_not", 0, 0, bit_not)),
+        ("shl", with_arity!(".shl", 1, 1, shl)),
+        ("shr", with_arity!(".shr", 1, 1, shr)),
+        ("pow_mod", with_arity!(".pow_mod", 2, 2, pow_mod)),
     ];
     for (name, f) in ints {
         vm.def_method(int, name, f);
@@ -399,42 +400,166 @@ fn install_math(vm: &mut Vm) {
         vm.define_member(math, gene_core::Symbol::intern(name), Value::float(x));
     }
     let unary: [(&str, super::NativeFn); 11] = [
-        ("sqrt", |vm, _, a, _| unary(vm, "sqrt", a, f64::sqrt)),
-        ("sin", |vm, _, a, _| unary(vm, "sin", a, f64::sin)),
-        ("cos", |vm, _, a, _| unary(vm, "cos", a, f64::cos)),
-        ("tan", |vm, _, a, _| unary(vm, "tan", a, f64::tan)),
-        ("asin", |vm, _, a, _| unary(vm, "asin", a, f64::asin)),
-        ("acos", |vm, _, a, _| unary(vm, "acos", a, f64::acos)),
-        ("atan", |vm, _, a, _| unary(vm, "atan", a, f64::atan)),
-        ("exp", |vm, _, a, _| unary(vm, "exp", a, f64::exp)),
-        ("log", |vm, _, a, _| unary(vm, "log", a, f64::ln)),
-        ("log2", |vm, _, a, _| unary(vm, "log2", a, f64::log2)),
-        ("log10", |vm, _, a, _| unary(vm, "log10", a, f64::log10)),
+        (
+            "sqrt",
+            with_arity!("gene/math/sqrt", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "sqrt",
+                a,
+                f64::sqrt
+            )),
+        ),
+        (
+            "sin",
+            with_arity!("gene/math/sin", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "sin",
+                a,
+                f64::sin
+            )),
+        ),
+        (
+            "cos",
+            with_arity!("gene/math/cos", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "cos",
+                a,
+                f64::cos
+            )),
+        ),
+        (
+            "tan",
+            with_arity!("gene/math/tan", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "tan",
+                a,
+                f64::tan
+            )),
+        ),
+        (
+            "asin",
+            with_arity!("gene/math/asin", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "asin",
+                a,
+                f64::asin
+            )),
+        ),
+        (
+            "acos",
+            with_arity!("gene/math/acos", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "acos",
+                a,
+                f64::acos
+            )),
+        ),
+        (
+            "atan",
+            with_arity!("gene/math/atan", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "atan",
+                a,
+                f64::atan
+            )),
+        ),
+        (
+            "exp",
+            with_arity!("gene/math/exp", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "exp",
+                a,
+                f64::exp
+            )),
+        ),
+        (
+            "log",
+            with_arity!("gene/math/log", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "log",
+                a,
+                f64::ln
+            )),
+        ),
+        (
+            "log2",
+            with_arity!("gene/math/log2", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "log2",
+                a,
+                f64::log2
+            )),
+        ),
+        (
+            "log10",
+            with_arity!("gene/math/log10", 1, 1, |vm, _, a, _| unary(
+                vm,
+                "log10",
+                a,
+                f64::log10
+            )),
+        ),
     ];
     let others: [(&str, super::NativeFn); 9] = [
-        ("atan2", |vm, _, a, _| binary(vm, "atan2", a, f64::atan2)),
-        ("hypot", |vm, _, a, _| binary(vm, "hypot", a, f64::hypot)),
-        ("pow", math_pow),
-        ("floor", |vm, _, a, _| {
-            let x = math_number(vm, "floor", a)?;
-            to_int_by(vm, "gene/math/floor", x, f64::floor)
-        }),
-        ("ceil", |vm, _, a, _| {
-            let x = math_number(vm, "ceil", a)?;
-            to_int_by(vm, "gene/math/ceil", x, f64::ceil)
-        }),
-        ("round", |vm, _, a, _| {
-            let x = math_number(vm, "round", a)?;
-            round_of(vm, "gene/math/round", x, a.get(1).copied())
-        }),
-        ("abs", |vm, _, a, _| {
-            let x = math_number(vm, "abs", a)?;
-            abs_of(vm, "gene/math/abs", x)
-        }),
-        ("min", |vm, _, a, _| {
-            extreme(vm, "min", a, |best, x| less(x, best))
-        }),
-        ("max", |vm, _, a, _| extreme(vm, "max", a, less)),
+        (
+            "atan2",
+            with_arity!("gene/math/atan2", 2, 2, |vm, _, a, _| binary(
+                vm,
+                "atan2",
+                a,
+                f64::atan2
+            )),
+        ),
+        (
+            "hypot",
+            with_arity!("gene/math/hypot", 2, 2, |vm, _, a, _| binary(
+                vm,
+                "hypot",
+                a,
+                f64::hypot
+            )),
+        ),
+        ("pow", with_arity!("gene/math/pow", 2, 2, math_pow)),
+        (
+            "floor",
+            with_arity!("gene/math/floor", 1, 1, |vm, _, a, _| {
+                let x = math_number(vm, "floor", a)?;
+                to_int_by(vm, "gene/math/floor", x, f64::floor)
+            }),
+        ),
+        (
+            "ceil",
+            with_arity!("gene/math/ceil", 1, 1, |vm, _, a, _| {
+                let x = math_number(vm, "ceil", a)?;
+                to_int_by(vm, "gene/math/ceil", x, f64::ceil)
+            }),
+        ),
+        (
+            "round",
+            with_arity!("gene/math/round", 1, 2, |vm, _, a, _| {
+                let x = math_number(vm, "round", a)?;
+                round_of(vm, "gene/math/round", x, a.get(1).copied())
+            }),
+        ),
+        (
+            "abs",
+            with_arity!("gene/math/abs", 1, 1, |vm, _, a, _| {
+                let x = math_number(vm, "abs", a)?;
+                abs_of(vm, "gene/math/abs", x)
+            }),
+        ),
+        (
+            "min",
+            with_arity!("gene/math/min", 1, usize::MAX, |vm, _, a, _| {
+                extreme(vm, "min", a, |best, x| less(x, best))
+            }),
+        ),
+        (
+            "max",
+            with_arity!("gene/math/max", 1, usize::MAX, |vm, _, a, _| extreme(
+                vm, "max", a, less
+            )),
+        ),
     ];
     for (name, f) in unary.into_iter().chain(others) {
         vm.def_fn_in(math, name, f);

@@ -19,6 +19,7 @@
 //! `(rand n)` is `(int 0 (n - 1))`.
 
 use super::arg;
+use super::arity::with_arity;
 use crate::errors::VmResult;
 use crate::vm::Vm;
 use gene_core::heap::{self, Obj};
@@ -83,11 +84,16 @@ pub fn install(vm: &mut Vm) {
     vm.def_fn("rand", rand);
     let ns = vm.builtin_namespace("random");
     let functions: [(&str, super::NativeFn); 5] = [
-        ("seed", seed),
-        ("int", int),
-        ("float", |_, _, _, _| Ok(Value::float(float()))),
-        ("choice", choice),
-        ("shuffle", shuffle),
+        ("seed", with_arity!("gene/random/seed", 1, 1, seed)),
+        ("int", with_arity!("gene/random/int", 2, 2, int)),
+        (
+            "float",
+            with_arity!("gene/random/float", 0, 0, |_, _, _, _| Ok(Value::float(
+                float()
+            ))),
+        ),
+        ("choice", with_arity!("gene/random/choice", 1, 1, choice)),
+        ("shuffle", with_arity!("gene/random/shuffle", 1, 1, shuffle)),
     ];
     for (name, f) in functions {
         vm.def_fn_in(ns, name, f);

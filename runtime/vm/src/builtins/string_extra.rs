@@ -6,6 +6,7 @@
 //! * `.repeat n` with a negative `n` raises `ArgumentError`; `0` gives `""`.
 //! * `.count ""` raises `ArgumentError` (an empty pattern has no count).
 
+use super::arity::with_arity;
 use super::text_arg;
 use crate::errors::VmResult;
 use crate::vm::Vm;
@@ -16,12 +17,12 @@ use gene_core::{ErrorKind, Value};
 pub fn install(vm: &mut Vm) {
     let string = vm.classes.string;
     let methods: [(&str, super::NativeFn); 6] = [
-        ("repeat", repeat),
-        ("lines", lines),
-        ("is_empty", is_empty),
-        ("count", count),
-        ("trim_start", trim_start),
-        ("trim_end", trim_end),
+        ("repeat", with_arity!(".repeat", 1, 1, repeat)),
+        ("lines", with_arity!(".lines", 0, 0, lines)),
+        ("is_empty", with_arity!(".is_empty", 0, 0, is_empty)),
+        ("count", with_arity!(".count", 1, 1, count)),
+        ("trim_start", with_arity!(".trim_start", 0, 0, trim_start)),
+        ("trim_end", with_arity!(".trim_end", 0, 0, trim_end)),
     ];
     for (name, f) in methods {
         vm.def_method(string, name, f);
