@@ -722,12 +722,13 @@ impl Writer {
             Instr::Await(n) => self.op_u32(93, n),
             Instr::Eval => self.u8(94),
             Instr::CallerEval => self.u8(95),
-            Instr::CallerLocation => self.u8(98),
+            Instr::CallerLocation => self.u8(99),
             Instr::MakeEnum(name) => self.op_symbol(96, name),
             Instr::EnumAddMember { name, value } => {
                 self.op_symbol(97, name);
                 self.i64(value);
             }
+            Instr::FloorDiv => self.u8(98),
         }
     }
 
@@ -1416,12 +1417,13 @@ impl<'a> Reader<'a> {
             93 => Instr::Await(self.u32()?),
             94 => Instr::Eval,
             95 => Instr::CallerEval,
-            98 => Instr::CallerLocation,
+            99 => Instr::CallerLocation,
             96 => Instr::MakeEnum(self.symbol()?),
             97 => Instr::EnumAddMember {
                 name: self.symbol()?,
                 value: self.i64()?,
             },
+            98 => Instr::FloorDiv,
             _ => return Err(self.corrupt("unknown opcode")),
         })
     }

@@ -245,6 +245,7 @@ fn every_instruction() -> Vec<Instr> {
         Instr::Div,
         Instr::Mod,
         Instr::Pow,
+        Instr::FloorDiv,
         Instr::Eq,
         Instr::Ne,
         Instr::Lt,

@@ -20,7 +20,7 @@ use crate::runtime_fns::runtime_fn;
 use gene_core::bytecode::{
     key_count, stack_effect, step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL,
 };
-use gene_core::numeric::{BinOp, CmpOp};
+use gene_core::numeric::{BinOp, CmpOp, INLINED_INT_METHODS};
 use gene_core::Value;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::{Builder, BuilderError};
@@ -856,6 +856,48 @@ type IntFast<'a, 'ctx, L> =
 type FloatFast<'a, 'ctx, L> =
     dyn Fn(&L, FloatValue<'ctx>, FloatValue<'ctx>) -> R<IntValue<'ctx>> + 'a;
 
+/// `x // y` rounded toward negative infinity, for a divisor the caller has
+/// made safe (non-zero, and not -1 when `x` may be `i64::MIN`): the
+/// truncated quotient, minus one when the remainder is non-zero and the
+/// operands' signs differ.
+pub(super) fn floor_quotient<'ctx>(
+    b: &Builder<'ctx>,
+    x: IntValue<'ctx>,
+    y: IntValue<'ctx>,
+) -> R<IntValue<'ctx>> {
+    let i64t = x.get_type();
+    let q = b.build_int_signed_div(x, y, "quot").map_err(b_err)?;
+    let r = b.build_int_signed_rem(x, y, "rem").map_err(b_err)?;
+    let inexact = b
+        .build_int_compare(IntPredicate::NE, r, i64t.const_zero(), "inexact")
+        .map_err(b_err)?;
+    let signs = b.build_xor(x, y, "signs").map_err(b_err)?;
+    let differ = b
+        .build_int_compare(IntPredicate::SLT, signs, i64t.const_zero(), "differ")
+        .map_err(b_err)?;
+    let adjust = b.build_and(inexact, differ, "adjust").map_err(b_err)?;
+    let one = b.build_int_z_extend(adjust, i64t, "one").map_err(b_err)?;
+    b.build_int_sub(q, one, "floor_div").map_err(b_err)
+}
+
+/// `floor(x)` through LLVM's intrinsic.
+pub(super) fn float_floor<'ctx>(
+    cx: &'ctx Context,
+    module: &Module<'ctx>,
+    b: &Builder<'ctx>,
+    x: FloatValue<'ctx>,
+) -> R<FloatValue<'ctx>> {
+    let intrinsic = Intrinsic::find("llvm.floor")
+        .and_then(|i| i.get_declaration(module, &[cx.f64_type().into()]))
+        .ok_or("missing intrinsic llvm.floor")?;
+    Ok(b.build_call(intrinsic, &[x.into()], "floor")
+        .map_err(b_err)?
+        .try_as_basic_value()
+        .basic()
+        .ok_or("llvm.floor returns a value")?
+        .into_float_value())
+}
+
 /// `x op y` for `+ - *` on i64s through LLVM's overflow-checking
 /// intrinsics: the wrapped result and whether it overflowed.
 pub(super) fn with_overflow<'ctx>(
@@ -1342,6 +1384,18 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                    x: IntValue<'ctx>,
                    y: IntValue<'ctx>|
          -> R<(IntValue<'ctx>, Option<IntValue<'ctx>>)> {
+            if op == BinOp::FloorDiv {
+                // Small ints are far from i64::MIN: no overflow.
+                let nonzero =
+                    l.b.build_int_compare(IntPredicate::NE, y, l.i64c(0), "nonzero")
+                        .map_err(b_err)?;
+                let safe_y =
+                    l.b.build_select(nonzero, y, l.i64c(1), "divisor")
+                        .map_err(b_err)?
+                        .into_int_value();
+                let q = floor_quotient(&l.b, x, safe_y)?;
+                return Ok((l.small_int(q)?, Some(nonzero)));
+            }
             if op == BinOp::Mod {
                 // Small ints are far from i64::MIN, so srem cannot overflow;
                 // it truncates toward zero like the runtime's `wrapping_rem`.
@@ -1373,12 +1427,19 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 BinOp::Mul => l.b.build_float_mul(x, y, "fmul"),
                 BinOp::Div => l.b.build_float_div(x, y, "fdiv"),
                 BinOp::Mod => l.b.build_float_rem(x, y, "frem"),
+                BinOp::FloorDiv => {
+                    let q = l.b.build_float_div(x, y, "fdiv").map_err(b_err)?;
+                    return l.float_value(float_floor(l.cx, l.module, &l.b, q)?);
+                }
                 BinOp::Pow => return Err("no inline power".into()),
             }
             .map_err(b_err)?;
             l.float_value(r)
         };
-        let int_inline = matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod);
+        let int_inline = matches!(
+            op,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod | BinOp::FloorDiv
+        );
         let float_inline = op != BinOp::Pow;
         self.numeric_op(
             a,
@@ -1536,7 +1597,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 let v = self.load_name_cached(pc)?;
                 self.store(self.stk(d)?, v)?;
             }
-            Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow => {
+            Add | Sub | AddInt(_) | SubInt(_) | Mul | Div | Mod | Pow | FloorDiv => {
                 let op = instr.bin_op().ok_or("not arithmetic")?;
                 let (a, b, at) = self.operands(instr, d)?;
                 let r = self.arith(op, a, b, pc)?;
@@ -1604,7 +1665,8 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 self.check(r, pc)?;
                 self.store(self.stk(d - 2)?, r)?;
             }
-            CallMethod { args, .. } => {
+            CallMethod { name, args } => {
+                let inline_done = self.int_method_inline(name, args, d)?;
                 let cache = self.site_cache(3, pc)?;
                 self.stack_to_tmp(d - args - 1, args + 1)?;
                 let r = self.call(
@@ -1619,6 +1681,10 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 )?;
                 self.check(r, pc)?;
                 self.store(self.stk(d - args - 1)?, r)?;
+                if let Some(done) = inline_done {
+                    self.b.build_unconditional_branch(done).map_err(b_err)?;
+                    self.b.position_at_end(done);
+                }
             }
             GetChild(i) => {
                 let index = self.cx.i64_type().const_int(i as i64 as u64, true);
@@ -2046,6 +2112,114 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 Ok(found)
             },
         )
+    }
+
+    /// For `(x .bit_and y)` and the other `INLINED_INT_METHODS` on small
+    /// ints: computes the result inline when the runtime's
+    /// `gene_int_methods_builtin` flag holds and the operands are small ints
+    /// the operation accepts, storing it and branching to the returned
+    /// block; everything else falls through to the ordinary method call
+    /// the caller emits next (where the builder is left), which also
+    /// raises the errors.
+    fn int_method_inline(
+        &mut self,
+        name: gene_core::Symbol,
+        args: u32,
+        d: u32,
+    ) -> R<Option<BasicBlock<'ctx>>> {
+        let method = name.name();
+        let arity = if method == "bit_not" { 0 } else { 1 };
+        if args != arity || !INLINED_INT_METHODS.contains(&method) {
+            return Ok(None);
+        }
+        let at = self.stk(d - args - 1)?;
+        let recv = self.load(at)?;
+        let arg = if args == 1 {
+            self.load(self.stk(d - 1)?)?
+        } else {
+            recv
+        };
+        let flag = self.runtime_global("gene_int_methods_builtin")?;
+        let enabled = self
+            .b
+            .build_int_compare(IntPredicate::NE, flag, self.i64c(0), "int_methods")
+            .map_err(b_err)?;
+        let ints = self.both_ints(recv, arg)?;
+        let go = self.b.build_and(enabled, ints, "inline").map_err(b_err)?;
+        let fast = self.cx.append_basic_block(self.f, "int_method");
+        let slow = self.cx.append_basic_block(self.f, "int_method_call");
+        let done = self.cx.append_basic_block(self.f, "int_method_done");
+        self.b
+            .build_conditional_branch(go, fast, slow)
+            .map_err(b_err)?;
+        self.b.position_at_end(fast);
+        let (x, y) = (self.int_of(recv)?, self.int_of(arg)?);
+        // A further condition under which the inline result is right.
+        let (r, holds) = match method {
+            "bit_and" => (self.b.build_and(x, y, "and").map_err(b_err)?, None),
+            "bit_or" => (self.b.build_or(x, y, "or").map_err(b_err)?, None),
+            "bit_xor" => (self.b.build_xor(x, y, "xor").map_err(b_err)?, None),
+            "bit_not" => (self.b.build_not(x, "not").map_err(b_err)?, None),
+            "div" => {
+                let nonzero = self
+                    .b
+                    .build_int_compare(IntPredicate::NE, y, self.i64c(0), "nonzero")
+                    .map_err(b_err)?;
+                let safe_y = self
+                    .b
+                    .build_select(nonzero, y, self.i64c(1), "divisor")
+                    .map_err(b_err)?
+                    .into_int_value();
+                (floor_quotient(&self.b, x, safe_y)?, Some(nonzero))
+            }
+            _ => {
+                // shl / shr: the count must be in 0…63 (compared unsigned).
+                let in_range = self
+                    .b
+                    .build_int_compare(IntPredicate::ULT, y, self.i64c(64), "shift_ok")
+                    .map_err(b_err)?;
+                let count = self.b.build_and(y, self.i64c(63), "count").map_err(b_err)?;
+                if method == "shr" {
+                    let r = self
+                        .b
+                        .build_right_shift(x, count, true, "shr")
+                        .map_err(b_err)?;
+                    (r, Some(in_range))
+                } else {
+                    let r = self.b.build_left_shift(x, count, "shl").map_err(b_err)?;
+                    let small = self.small_int(r)?;
+                    let back = self.int_of(small)?;
+                    let fits = self
+                        .b
+                        .build_int_compare(IntPredicate::EQ, back, r, "fits")
+                        .map_err(b_err)?;
+                    let ok = self.b.build_and(in_range, fits, "shl_ok").map_err(b_err)?;
+                    (r, Some(ok))
+                }
+            }
+        };
+        if let Some(holds) = holds {
+            let ok = self.cx.append_basic_block(self.f, "int_method_ok");
+            self.b
+                .build_conditional_branch(holds, ok, slow)
+                .map_err(b_err)?;
+            self.b.position_at_end(ok);
+        }
+        let v = self.small_int(r)?;
+        self.store(at, v)?;
+        self.b.build_unconditional_branch(done).map_err(b_err)?;
+        self.b.position_at_end(slow);
+        Ok(Some(done))
+    }
+
+    /// The value of the runtime global `name` (an `i64`).
+    pub(super) fn runtime_global(&self, name: &str) -> R<IntValue<'ctx>> {
+        let global = self.module.get_global(name).unwrap_or_else(|| {
+            let g = self.module.add_global(self.cx.i64_type(), None, name);
+            g.set_linkage(Linkage::External);
+            g
+        });
+        self.load(global.as_pointer_value())
     }
 
     /// The runtime's namespace epoch: bumped whenever a name's binding may

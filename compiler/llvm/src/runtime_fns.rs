@@ -93,6 +93,11 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I64,
     },
     RuntimeFn {
+        name: "gene_int_method",
+        params: &[I32, I64, I64],
+        ret: I64,
+    },
+    RuntimeFn {
         name: "gene_box_int",
         params: &[I64],
         ret: I64,
@@ -230,7 +235,12 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
 ];
 
 /// The runtime's global variables generated code reads (each a `usize`).
-pub const RUNTIME_GLOBALS: &[&str] = &["gene_stack_limit", "gene_name_epoch", "gene_gc_requested"];
+pub const RUNTIME_GLOBALS: &[&str] = &[
+    "gene_stack_limit",
+    "gene_name_epoch",
+    "gene_gc_requested",
+    "gene_int_methods_builtin",
+];
 
 fn fn_type<'ctx>(cx: &'ctx Context, f: &RuntimeFn) -> FunctionType<'ctx> {
     let params: Vec<BasicMetadataTypeEnum> = f

@@ -97,6 +97,8 @@ pub enum Instr {
     Div,
     Mod,
     Pow,
+    /// `[a b] → [a // b]` (floor division).
+    FloorDiv,
     Eq,
     Ne,
     Lt,
@@ -271,6 +273,7 @@ impl Instr {
             Instr::Div => BinOp::Div,
             Instr::Mod => BinOp::Mod,
             Instr::Pow => BinOp::Pow,
+            Instr::FloorDiv => BinOp::FloorDiv,
             _ => return None,
         })
     }
@@ -536,7 +539,7 @@ pub fn stack_effect(instr: &Instr, keys: &dyn Fn(u32) -> u32) -> (u32, u32) {
         Pop => (1, 0),
         PopN(n) => (n, 0),
         Slide(n) => (n + 1, 1),
-        Add | Sub | Mul | Div | Mod | Pow | Eq | Ne | Lt | Le | Gt | Ge => (2, 1),
+        Add | Sub | Mul | Div | Mod | Pow | FloorDiv | Eq | Ne | Lt | Le | Gt | Ge => (2, 1),
         Not | AddInt(_) | SubInt(_) | LtInt(_) | Eval | CallerEval | RunBody(_) => (1, 1),
         Jump(_) | JumpIfMacro(_) | JumpIfBound { .. } => (0, 0),
         JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => (1, 0),

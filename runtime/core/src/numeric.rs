@@ -18,18 +18,21 @@ pub enum BinOp {
     Div,
     Mod,
     Pow,
+    /// `//`: floor division (spec 07 §7.1).
+    FloorDiv,
 }
 
 impl BinOp {
     /// The operator with ABI code `code`; codes past the last mean `Pow`.
     pub fn from_code(code: u32) -> BinOp {
-        const ALL: [BinOp; 6] = [
+        const ALL: [BinOp; 7] = [
             BinOp::Add,
             BinOp::Sub,
             BinOp::Mul,
             BinOp::Div,
             BinOp::Mod,
             BinOp::Pow,
+            BinOp::FloorDiv,
         ];
         ALL.get(code as usize).copied().unwrap_or(BinOp::Pow)
     }
@@ -42,6 +45,7 @@ impl BinOp {
             BinOp::Div => "division",
             BinOp::Mod => "modulo",
             BinOp::Pow => "power",
+            BinOp::FloorDiv => "floor division",
         }
     }
 }
@@ -104,6 +108,7 @@ fn int_arith(op: BinOp, x: i64, y: i64) -> CoreResult<Value> {
             }
             Some(x.wrapping_rem(y))
         }
+        BinOp::FloorDiv => return floor_div(x, y).map(Value::int),
         BinOp::Pow => {
             if y < 0 {
                 return Ok(Value::float((x as f64).powf(y as f64)));
@@ -129,7 +134,33 @@ fn float_arith(op: BinOp, x: f64, y: f64) -> f64 {
         BinOp::Div => x / y,
         BinOp::Mod => x % y,
         BinOp::Pow => x.powf(y),
+        BinOp::FloorDiv => (x / y).floor(),
     }
+}
+
+/// The Int methods native code computes inline on small ints (spec 07
+/// §7.1: "as fast as `+`") while the runtime's flag
+/// `gene_int_methods_builtin` says no program has defined a method of one
+/// of these names.
+pub const INLINED_INT_METHODS: [&str; 7] = [
+    "bit_and", "bit_or", "bit_xor", "bit_not", "shl", "shr", "div",
+];
+
+/// `x // y` for two ints: the quotient rounded toward negative infinity.
+/// Shared by the operator and `Int.div`.
+pub fn floor_div(x: i64, y: i64) -> CoreResult<i64> {
+    if y == 0 {
+        return Err(CoreError::new(
+            ErrorKind::DivisionByZero,
+            "Division by zero",
+        ));
+    }
+    let q = x.checked_div(y).ok_or_else(|| overflow(BinOp::FloorDiv))?;
+    Ok(if x % y != 0 && ((x < 0) != (y < 0)) {
+        q - 1
+    } else {
+        q
+    })
 }
 
 pub fn negate(a: Value) -> CoreResult<Value> {
@@ -287,7 +318,7 @@ mod tests {
     #[test]
     fn abi_codes_decode_to_their_operator() {
         use BinOp::*;
-        for op in [Add, Sub, Mul, Div, Mod, Pow] {
+        for op in [Add, Sub, Mul, Div, Mod, Pow, FloorDiv] {
             assert_eq!(BinOp::from_code(op as u32), op);
         }
         for op in [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge] {

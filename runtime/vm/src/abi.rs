@@ -427,6 +427,23 @@ pub extern "C" fn gene_int_arith(op: u32, a: u64, b: u64) -> u64 {
     gene_arith(op, Value::int(a as i64).bits(), Value::int(b as i64).bits())
 }
 
+/// `(a .name b)` for the Int method `INLINED_INT_METHODS[code]` on two
+/// raw ints (i64 bits; `b` unused for `bit_not`), run as the method itself:
+/// an int body calls it where its inline code would be wrong (a shift count
+/// outside 0…63), to raise the method's error.
+#[no_mangle]
+pub extern "C" fn gene_int_method(code: u32, a: u64, b: u64) -> u64 {
+    let names = gene_core::numeric::INLINED_INT_METHODS;
+    let name = Symbol::intern(names.get(code as usize).copied().unwrap_or("bit_not"));
+    let arg = [Value::int(b as i64)];
+    let args = if name.name() == "bit_not" {
+        &arg[..0]
+    } else {
+        &arg[..]
+    };
+    with_vm(|vm| to_abi(vm.call_method(Value::int(a as i64), name, args)))
+}
+
 /// The value of a raw int (its i64 bits): immediate when it fits, boxed
 /// otherwise.
 #[no_mangle]

@@ -27,6 +27,22 @@ pub(crate) fn methods_changed() {
     METHOD_EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
+/// 1 while the Int methods native code inlines
+/// (`numeric::INLINED_INT_METHODS`) can only be the built-in ones; native
+/// code reads this symbol. Defining a method of one of those names on any
+/// class (which might be Int or an ancestor) sets it to 0 for the rest of
+/// the run, and native code then calls them as any method.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static gene_int_methods_builtin: AtomicU64 = AtomicU64::new(1);
+
+/// Records that a program defined method `name` on some class.
+pub(crate) fn program_defined_method(name: Symbol) {
+    if gene_core::numeric::INLINED_INT_METHODS.contains(&name.name()) {
+        gene_int_methods_builtin.store(0, Ordering::Relaxed);
+    }
+}
+
 /// Where in an instance's properties a member site last found its member
 /// (an index; a miss just looks the member up and remembers the new
 /// place). The interpreter keeps one per pc (`Proto::prop_hints`), native

@@ -422,6 +422,7 @@ unsafe extern "C" fn api_def_method(
     let method = native_value(&name, f);
     c.methods.borrow_mut().insert(Symbol::intern(&name), method);
     crate::access::methods_changed();
+    crate::access::program_defined_method(Symbol::intern(&name));
 }
 
 unsafe extern "C" fn api_raise(

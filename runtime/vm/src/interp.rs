@@ -367,6 +367,19 @@ impl Vm {
                     };
                     self.stack.push(r);
                 }
+                Instr::FloorDiv => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let r = match (a.as_small_int(), b.as_small_int()) {
+                        // Small ints are far from i64::MIN: no overflow.
+                        (Some(x), Some(y)) if y != 0 => {
+                            let q = x / y;
+                            Value::int(q - i64::from(x % y != 0 && (x ^ y) < 0))
+                        }
+                        _ => core!(arith(BinOp::FloorDiv, a, b)),
+                    };
+                    self.stack.push(r);
+                }
                 Instr::Pow => {
                     let b = self.pop();
                     let a = self.pop();

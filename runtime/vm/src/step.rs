@@ -140,6 +140,7 @@ impl Vm {
                 if let Some(Obj::Class(c)) = class.obj() {
                     c.methods.borrow_mut().insert(name, method);
                     crate::access::methods_changed();
+                    crate::access::program_defined_method(name);
                 }
                 Ok(class)
             }

@@ -66,7 +66,7 @@ fn infix_precedence(op: &str) -> Option<u8> {
         "&&" => 2,
         "<" | "<=" | ">" | ">=" | "==" | "!=" => 3,
         "+" | "-" => 4,
-        "*" | "/" | "%" => 5,
+        "*" | "/" | "%" | "//" => 5,
         "**" => 6,
         _ => return None,
     })
@@ -79,6 +79,7 @@ fn binary_instr(op: &str) -> Option<Instr> {
         "*" => Instr::Mul,
         "/" => Instr::Div,
         "%" => Instr::Mod,
+        "//" => Instr::FloorDiv,
         "**" => Instr::Pow,
         "<" => Instr::Lt,
         "<=" => Instr::Le,
@@ -790,7 +791,7 @@ impl Compiler {
                     }
                 }
             },
-            "<" | "<=" | ">" | ">=" | "==" | "!=" | "%" | "**" => {
+            "<" | "<=" | ">" | ">=" | "==" | "!=" | "%" | "//" | "**" => {
                 let [a, b] = children else {
                     let message = format!("{head} requires exactly 2 arguments");
                     self.emit_raise(ErrorKind::ArgumentError, &message, span);

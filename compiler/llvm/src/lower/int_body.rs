@@ -27,9 +27,9 @@
 //! failed at (`gene_trace`), the outermost one standing for the ordinary
 //! body's frame.
 
-use super::{b_err, first_line, with_overflow, FrameCode, Lowering, Program, R};
+use super::{b_err, first_line, floor_quotient, with_overflow, FrameCode, Lowering, Program, R};
 use gene_core::bytecode::{Instr, Proto, EXCEPTION_SENTINEL};
-use gene_core::numeric::BinOp;
+use gene_core::numeric::{BinOp, INLINED_INT_METHODS};
 use gene_core::Symbol;
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
@@ -69,6 +69,20 @@ pub(super) struct IntPlan {
     types: Vec<Option<Vec<Ty>>>,
     /// Per pc: whether every path to it made a stack check in this frame.
     checked_before: Vec<bool>,
+    /// Whether the body calls Int methods computed inline: it then runs
+    /// only while the runtime says they are the built-in ones.
+    uses_int_methods: bool,
+}
+
+/// The index in `INLINED_INT_METHODS` of a method call an int body
+/// computes inline, with its argument count.
+fn inlined_int_method(instr: Instr) -> Option<u32> {
+    let Instr::CallMethod { name, args } = instr else {
+        return None;
+    };
+    let code = INLINED_INT_METHODS.iter().position(|m| *m == name.name())?;
+    let arity = if name.name() == "bit_not" { 0 } else { 1 };
+    (args == arity).then_some(code as u32)
 }
 
 /// Whether `proto` (a plain function of `arity` parameters that `fn`
@@ -150,11 +164,13 @@ pub(super) fn analyse(
             }
         }
     }
+    let uses_int_methods = proto.code.iter().any(|i| inlined_int_method(*i).is_some());
     Ok(IntPlan {
         arity,
         self_name_pc,
         types: states.into_iter().map(|s| s.map(|s| s.stack)).collect(),
         checked_before,
+        uses_int_methods,
     })
 }
 
@@ -224,7 +240,7 @@ fn step(
             }
             s.slots[slot as usize] = t;
         }
-        Add | Sub | Mul | Mod | Lt | Le | Gt | Ge => {
+        Add | Sub | Mul | Mod | FloorDiv | Lt | Le | Gt | Ge => {
             let (b, a) = (pop(&mut s)?, pop(&mut s)?);
             if (a, b) != (Ty::Int, Ty::Int) {
                 return Err(reject());
@@ -302,6 +318,14 @@ fn step(
                 return Err(reject());
             }
             return Ok(vec![]);
+        }
+        CallMethod { args, .. } if inlined_int_method(instr).is_some() => {
+            for _ in 0..=args {
+                if pop(&mut s)? != Ty::Int {
+                    return Err(reject());
+                }
+            }
+            s.stack.push(Ty::Int);
         }
         _ => return Err(reject()),
     }
@@ -628,6 +652,61 @@ impl<'ctx> IntLowering<'_, 'ctx> {
             .into_int_value())
     }
 
+    /// `x // y`: the runtime's DivisionByZero for zero and OverflowError
+    /// for `i64::MIN // -1`, else the quotient rounded toward negative
+    /// infinity.
+    fn floor_div(&mut self, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let cmp = |l: &Self, v: IntValue<'ctx>, k: i64, name: &str| {
+            l.b.build_int_compare(IntPredicate::EQ, v, l.i64c(k), name)
+                .map_err(b_err)
+        };
+        let zero = cmp(self, y, 0, "by_zero")?;
+        let min = cmp(self, x, i64::MIN, "min")?;
+        let minus_one = cmp(self, y, -1, "minus_one")?;
+        let overflows = self
+            .b
+            .build_and(min, minus_one, "overflows")
+            .map_err(b_err)?;
+        let bad = self.b.build_or(zero, overflows, "bad").map_err(b_err)?;
+        self.raise_if(bad, BinOp::FloorDiv, x, y)?;
+        floor_quotient(&self.b, x, y)
+    }
+
+    /// `(x .name y)` for an inlined Int method (`code` indexes
+    /// `INLINED_INT_METHODS`): the method's errors come from the runtime
+    /// running the method itself on the same ints.
+    fn int_method(&mut self, code: u32, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let b = &self.b;
+        Ok(match INLINED_INT_METHODS[code as usize] {
+            "bit_and" => b.build_and(x, y, "and").map_err(b_err)?,
+            "bit_or" => b.build_or(x, y, "or").map_err(b_err)?,
+            "bit_xor" => b.build_xor(x, y, "xor").map_err(b_err)?,
+            "bit_not" => b.build_not(x, "not").map_err(b_err)?,
+            "div" => self.floor_div(x, y)?,
+            method => {
+                let out_of_range = b
+                    .build_int_compare(IntPredicate::UGE, y, self.i64c(64), "bad_shift")
+                    .map_err(b_err)?;
+                let raise = self.cx.append_basic_block(self.f, "shift_error");
+                let ok = self.cx.append_basic_block(self.f, "shift_ok");
+                self.b
+                    .build_conditional_branch(out_of_range, raise, ok)
+                    .map_err(b_err)?;
+                self.b.position_at_end(raise);
+                let code32 = self.cx.i32_type().const_int(u64::from(code), false);
+                self.runtime("gene_int_method", &[code32.into(), x.into(), y.into()])?;
+                let fail = self.fail_block()?;
+                self.b.build_unconditional_branch(fail).map_err(b_err)?;
+                self.b.position_at_end(ok);
+                if method == "shl" {
+                    self.b.build_left_shift(x, y, "shl").map_err(b_err)?
+                } else {
+                    self.b.build_right_shift(x, y, true, "shr").map_err(b_err)?
+                }
+            }
+        })
+    }
+
     fn flag(&self, c: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         self.b
             .build_int_z_extend(c, self.cx.i64_type(), "flag")
@@ -666,7 +745,7 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 let v = top(self)?;
                 self.store(self.slot(s)?, v)?;
             }
-            Add | Sub | Mul | Mod | AddInt(_) | SubInt(_) => {
+            Add | Sub | Mul | Mod | FloorDiv | AddInt(_) | SubInt(_) => {
                 let op = instr.bin_op().ok_or("not arithmetic")?;
                 let (x, y, at) = match instr {
                     AddInt(k) | SubInt(k) => (top(self)?, self.i64c(k as i64), d - 1),
@@ -674,9 +753,19 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 };
                 let r = if op == BinOp::Mod {
                     self.modulo(x, y)?
+                } else if op == BinOp::FloorDiv {
+                    self.floor_div(x, y)?
                 } else {
                     self.checked(op, x, y)?
                 };
+                self.store(self.stk(at)?, r)?;
+            }
+            CallMethod { args, .. } if inlined_int_method(instr).is_some() => {
+                let code = inlined_int_method(instr).ok_or("not an Int method")?;
+                let at = d - args - 1;
+                let x = self.load(self.stk(at)?)?;
+                let y = if args == 1 { top(self)? } else { x };
+                let r = self.int_method(code, x, y)?;
                 self.store(self.stk(at)?, r)?;
             }
             Lt | Le | Gt | Ge | LtInt(_) | Eq | Ne => {
@@ -869,6 +958,16 @@ impl<'ctx> Lowering<'_, 'ctx> {
         for p in params.iter().take(plan.arity as usize) {
             let ok = self.is_int(*p)?;
             all = self.b.build_and(all, ok, "all_int").map_err(b_err)?;
+        }
+        if plan.uses_int_methods {
+            // Nothing inside an int body can define a method, so the flag
+            // holds for the whole run of the body.
+            let flag = self.runtime_global("gene_int_methods_builtin")?;
+            let builtin = self
+                .b
+                .build_int_compare(IntPredicate::NE, flag, self.i64c(0), "int_methods")
+                .map_err(b_err)?;
+            all = self.b.build_and(all, builtin, "all_int").map_err(b_err)?;
         }
         let guard = self.cx.append_basic_block(self.f, "int_guard");
         self.b

@@ -62,8 +62,9 @@ pub(super) fn read_symbol(cur: &mut Cursor<'_>) -> Result<Form> {
         "nil" if !any_escaped => FormKind::Nil,
         "true" if !any_escaped => FormKind::Bool(true),
         "false" if !any_escaped => FormKind::Bool(false),
-        // The compound division operator, not the path `self/=`.
-        "/=" if !any_escaped => FormKind::Symbol(text),
+        // The compound division operator, not the path `self/=`; and the
+        // floor-division operator (spec 07 §7.1), not an empty path.
+        "/=" | "//" if !any_escaped => FormKind::Symbol(text),
         _ if token.chars.len() > 1 && token.chars.contains(&('/', false)) => {
             FormKind::ComplexSymbol(split_on_slash(&token.chars))
         }

@@ -759,7 +759,9 @@ mod symbols {
         assert_eq!(parts("a/"), ["a", ""]);
         assert_eq!(parts("x/0/.size"), ["x", "0", ".size"]);
         assert_eq!(parts("a/1"), ["a", "1"]);
-        assert_eq!(parts("//"), ["", "", ""]);
+        assert_eq!(parts("///"), ["", "", "", ""]);
+        // Floor division (spec 07 §7.1) is an operator, not a path.
+        assert_eq!(sym("//"), "//");
         assert_eq!(parts("a\\/b/c"), ["a/b", "c"]);
         assert_eq!(sym("/"), "/");
         assert_eq!(sym("a\\/b"), "a/b");

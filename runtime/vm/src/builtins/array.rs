@@ -270,7 +270,7 @@ fn sort(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResu
             match r.as_bool() {
                 Some(less) => Ok(less),
                 None => Err(vm.bad_argument(
-                    "sort: the comparison function must return an int or a bool",
+                    ".sort: the comparison function must return an int or a bool",
                     r,
                 )),
             }
@@ -287,13 +287,13 @@ fn sort(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResu
 
 /// Which natural order a value sorts by.
 #[derive(PartialEq, Clone, Copy)]
-enum SortKind {
+pub(super) enum SortKind {
     Number,
     Text,
     Char,
 }
 
-fn sort_kind(v: Value) -> Option<SortKind> {
+pub(super) fn sort_kind(v: Value) -> Option<SortKind> {
     if v.as_number().is_some() {
         Some(SortKind::Number)
     } else if v.as_str().is_some() {
@@ -306,7 +306,7 @@ fn sort_kind(v: Value) -> Option<SortKind> {
 }
 
 /// `TypeError` unless all elements are numbers, all strings or all chars.
-fn check_sortable(vm: &Vm, items: &[Value]) -> VmResult<()> {
+pub(super) fn check_sortable(vm: &Vm, items: &[Value]) -> VmResult<()> {
     let Some(first) = items.first().copied() else {
         return Ok(());
     };
@@ -318,7 +318,7 @@ fn check_sortable(vm: &Vm, items: &[Value]) -> VmResult<()> {
             return Err(vm.error(
                 ErrorKind::TypeError,
                 format!(
-                    "sort: cannot compare {} with {}",
+                    ".sort: cannot compare {} with {}",
                     type_name(first),
                     type_name(culprit)
                 ),
@@ -329,7 +329,7 @@ fn check_sortable(vm: &Vm, items: &[Value]) -> VmResult<()> {
 }
 
 /// The natural order of two values of one [`SortKind`].
-fn natural_order(a: Value, b: Value) -> Ordering {
+pub(super) fn natural_order(a: Value, b: Value) -> Ordering {
     if let (Some(x), Some(y)) = (a.as_int(), b.as_int()) {
         return x.cmp(&y);
     }
@@ -345,7 +345,7 @@ fn natural_order(a: Value, b: Value) -> Ordering {
 /// A stable merge sort driven by a fallible "is `a` less than `b`". Unlike
 /// `slice::sort_by` it tolerates inconsistent orders (user callbacks) and
 /// stops at the first error.
-fn merge_sort(
+pub(super) fn merge_sort(
     mut items: Vec<Value>,
     less: &mut dyn FnMut(Value, Value) -> VmResult<bool>,
 ) -> VmResult<Vec<Value>> {
@@ -442,7 +442,7 @@ mod tests {
         assert_eq!(eval(r#"(["b" "a"] .sort)"#), r#"["a" "b"]"#);
         assert_eq!(
             eval(r#"([1 "a"] .sort)"#),
-            "Error: TypeError: sort: cannot compare Int with String"
+            "Error: TypeError: .sort: cannot compare Int with String"
         );
         assert_eq!(eval("([1 3 2] .sort (fnx [a b] (b - a)))"), "[3 2 1]");
         assert_eq!(eval("([1 3 2] .sort (fnx [a b] (a > b)))"), "[3 2 1]");

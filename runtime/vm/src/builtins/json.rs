@@ -1,24 +1,34 @@
-//! JSON (spec 04 §4.3): `(x .to_json)` on every value and
-//! `gene/json/parse`.
+//! JSON (spec 04 §4.3, spec 07 §7.8): `(x .to_json [^pretty true])`,
+//! `gene/json/stringify x [^pretty true]` and `gene/json/parse`.
 //!
-//! Writing: nil ⇒ `null`, bools, ints, floats (non-finite ⇒ `null`, as JSON
-//! has no infinities), strings escaped, arrays and sets ⇒ arrays, maps ⇒
-//! objects; any other value ⇒ the JSON string of its display form (a symbol
-//! `:a` ⇒ `"a"`, a gene ⇒ `"(f 1)"`). Output is compact: no spaces.
+//! Writing: nil ⇒ `null`, bools, ints, floats (shortest round-trip digits;
+//! non-finite ⇒ `null`, as JSON has no infinities), strings escaped per
+//! RFC 8259, arrays and sets ⇒ arrays, maps ⇒ objects; symbols, chars,
+//! genes and other plain data ⇒ the JSON string of their display form (a
+//! symbol `:a` ⇒ `"a"`). Functions, classes, namespaces, futures and other
+//! values with no JSON form raise `ArgumentError`. Compact output has no
+//! spaces; `^pretty true` indents by two spaces, one member per line, with
+//! `"key": value` and `[]`/`{}` for empty containers.
 //!
 //! Parsing: objects ⇒ maps, arrays ⇒ arrays, integers that fit in 64 bits ⇒
-//! ints, other numbers ⇒ floats, `null` ⇒ nil. Malformed text raises
-//! `ParseError` naming the byte offset.
+//! ints, other numbers ⇒ floats (correctly rounded), `null` ⇒ nil.
+//! Malformed text raises `ArgumentError: gene/json/parse: Invalid JSON at
+//! line L, column C: reason`, lines and columns (characters) counted from 1.
 //!
 //! Both directions stop at [`MAX_DEPTH`] levels of nesting, so cyclic data
 //! (an array holding itself) raises instead of overflowing the stack.
+//!
+//! The reader and writer are our own (about 250 lines) rather than
+//! `serde_json`: they build Gene values directly, report positions in the
+//! spec's words, and keep built executables small.
 
 use super::arg;
+use super::arity::with_arity;
 use crate::errors::VmResult;
 use crate::vm::Vm;
 use gene_core::heap::{self, Obj};
 use gene_core::object::{prop_map, PropMap};
-use gene_core::print::{display, write_float};
+use gene_core::print::{display, type_name, write_float};
 use gene_core::{ErrorKind, Symbol, Value};
 use std::fmt::Write;
 
@@ -27,77 +37,137 @@ const MAX_DEPTH: usize = 512;
 
 pub fn install(vm: &mut Vm) {
     let object = vm.classes.object;
-    vm.def_method(object, "to_json", to_json);
+    vm.def_method(object, "to_json", with_arity!(".to_json", 0, 0, to_json));
     let json = vm.builtin_namespace("json");
-    vm.def_fn_in(json, "parse", parse);
+    vm.def_fn_in(json, "parse", with_arity!("gene/json/parse", 1, 1, parse));
+    vm.def_fn_in(
+        json,
+        "stringify",
+        with_arity!("gene/json/stringify", 1, 1, stringify),
+    );
 }
 
-fn to_json(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {
-    let mut out = String::new();
-    if !write_json(&mut out, this, 0) {
-        return Err(vm.error(
-            ErrorKind::ArgumentError,
-            "to_json: data nested too deeply (is it cyclic?)",
-        ));
-    }
-    Ok(heap::string(out))
+/// Whether `^pretty` is set to a truthy value.
+fn pretty(props: Option<&PropMap>) -> bool {
+    props
+        .and_then(|p| p.get(&Symbol::intern("pretty")))
+        .is_some_and(|v| v.is_truthy())
 }
 
-/// Appends the JSON text of `v`; false when nesting exceeds [`MAX_DEPTH`].
-fn write_json(out: &mut String, v: Value, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
-        return false;
+fn to_json(vm: &mut Vm, this: Value, _: &[Value], props: Option<&PropMap>) -> VmResult {
+    json_text(vm, ".to_json", this, pretty(props))
+}
+
+fn stringify(vm: &mut Vm, _: Value, args: &[Value], props: Option<&PropMap>) -> VmResult {
+    json_text(vm, "gene/json/stringify", arg(args, 0), pretty(props))
+}
+
+fn json_text(vm: &Vm, name: &str, v: Value, pretty: bool) -> VmResult {
+    let mut w = Writer {
+        out: String::new(),
+        pretty,
+    };
+    match w.value(v, 0) {
+        Ok(()) => Ok(heap::string(w.out)),
+        Err(message) => Err(vm.error(ErrorKind::ArgumentError, format!("{name}: {message}"))),
     }
-    if let Some(f) = v.as_float() {
-        if f.is_finite() {
-            write_float(out, f);
-        } else {
-            out.push_str("null");
+}
+
+struct Writer {
+    out: String,
+    pretty: bool,
+}
+
+impl Writer {
+    /// A line break and the indentation of `depth` in pretty output.
+    fn newline(&mut self, depth: usize) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..depth {
+                self.out.push_str("  ");
+            }
         }
-        return true;
     }
-    if let Some(i) = v.as_int() {
-        let _ = write!(out, "{i}");
-        return true;
-    }
-    match v {
-        Value::NIL => out.push_str("null"),
-        Value::TRUE => out.push_str("true"),
-        Value::FALSE => out.push_str("false"),
-        _ => match v.obj() {
-            Some(Obj::Str(s)) => write_string(out, s),
-            Some(Obj::Array(items) | Obj::Set(items)) => {
-                let items = items.borrow().clone();
-                out.push('[');
-                for (i, x) in items.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    if !write_json(out, x, depth + 1) {
-                        return false;
-                    }
-                }
-                out.push(']');
+
+    /// Appends the JSON text of `v`, nested `depth` levels deep.
+    fn value(&mut self, v: Value, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err("data nested too deeply (is it cyclic?)".into());
+        }
+        if let Some(f) = v.as_float() {
+            if f.is_finite() {
+                write_float(&mut self.out, f);
+            } else {
+                self.out.push_str("null");
             }
-            Some(Obj::Map(m)) => {
-                let entries = m.borrow().clone();
-                out.push('{');
-                for (i, (k, x)) in entries.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, k.name());
-                    out.push(':');
-                    if !write_json(out, x, depth + 1) {
-                        return false;
-                    }
+            return Ok(());
+        }
+        if let Some(i) = v.as_int() {
+            let _ = write!(self.out, "{i}");
+            return Ok(());
+        }
+        match v {
+            Value::NIL => self.out.push_str("null"),
+            Value::TRUE => self.out.push_str("true"),
+            Value::FALSE => self.out.push_str("false"),
+            _ => match v.obj() {
+                Some(Obj::Str(s)) => write_string(&mut self.out, s),
+                Some(Obj::Array(items) | Obj::Set(items)) => {
+                    let items = items.borrow().clone();
+                    self.container('[', ']', items.len(), depth, |w, i| {
+                        w.value(items[i], depth + 1)
+                    })?;
                 }
-                out.push('}');
-            }
-            _ => write_string(out, &display(v)),
-        },
+                Some(Obj::Map(m)) => {
+                    let entries: Vec<(Symbol, Value)> =
+                        m.borrow().iter().map(|(k, x)| (*k, *x)).collect();
+                    self.container('{', '}', entries.len(), depth, |w, i| {
+                        let (k, x) = entries[i];
+                        write_string(&mut w.out, k.name());
+                        w.out.push_str(if w.pretty { ": " } else { ":" });
+                        w.value(x, depth + 1)
+                    })?;
+                }
+                Some(
+                    Obj::Function(_)
+                    | Obj::Native(_)
+                    | Obj::BoundMethod(_)
+                    | Obj::Class(_)
+                    | Obj::Namespace(_)
+                    | Obj::Future(_)
+                    | Obj::EnumType(_)
+                    | Obj::Custom(_)
+                    | Obj::Cell(_),
+                ) => return Err(format!("a {} has no JSON form", type_name(v))),
+                _ => write_string(&mut self.out, &display(v)),
+            },
+        }
+        Ok(())
     }
-    true
+
+    /// `open` item, item... `close`, each item written by `item(self, i)`.
+    fn container(
+        &mut self,
+        open: char,
+        close: char,
+        len: usize,
+        depth: usize,
+        mut item: impl FnMut(&mut Self, usize) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.out.push(open);
+        for i in 0..len {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.newline(depth + 1);
+            item(self, i)?;
+        }
+        if len > 0 {
+            self.newline(depth);
+        }
+        self.out.push(close);
+        Ok(())
+    }
 }
 
 fn write_string(out: &mut String, s: &str) {
@@ -124,7 +194,7 @@ fn write_string(out: &mut String, s: &str) {
 fn parse(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
     let text = arg(args, 0);
     let Some(text) = text.as_str() else {
-        return Err(vm.bad_argument("json/parse needs a string", text));
+        return Err(vm.bad_argument("gene/json/parse: expected a String", text));
     };
     let mut p = Parser { text, pos: 0 };
     let result = p.value(0).and_then(|v| {
@@ -135,7 +205,12 @@ fn parse(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult
             Ok(v)
         }
     });
-    result.map_err(|message| vm.error(ErrorKind::ParseError, message))
+    result.map_err(|message| {
+        vm.error(
+            ErrorKind::ArgumentError,
+            format!("gene/json/parse: {message}"),
+        )
+    })
 }
 
 /// A recursive-descent JSON reader over `text`; errors are messages.
@@ -145,8 +220,13 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// The message for a failure at the current position.
     fn fail(&self, what: &str) -> String {
-        format!("Invalid JSON at offset {}: {what}", self.pos)
+        let before = self.text.get(..self.pos).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        format!("Invalid JSON at line {line}, column {column}: {what}")
     }
 
     fn peek(&self) -> Option<u8> {
@@ -377,7 +457,7 @@ mod tests {
     fn to_json_rejects_cycles() {
         assert_eq!(
             eval("(var a []) (a .add a) (a .to_json)"),
-            "Error: ArgumentError: to_json: data nested too deeply (is it cyclic?)"
+            "Error: ArgumentError: .to_json: data nested too deeply (is it cyclic?)"
         );
     }
 
@@ -397,22 +477,22 @@ mod tests {
     }
 
     #[test]
-    fn parse_reports_offsets() {
+    fn parse_reports_lines_and_columns() {
         assert_eq!(
             eval(r#"(gene/json/parse "[1,]")"#),
-            "Error: ParseError: Invalid JSON at offset 3: expected a value"
+            "Error: ArgumentError: gene/json/parse: Invalid JSON at line 1, column 4: expected a value"
         );
         assert_eq!(
             eval(r#"(gene/json/parse "1 2")"#),
-            "Error: ParseError: Invalid JSON at offset 2: unexpected text after the value"
+            "Error: ArgumentError: gene/json/parse: Invalid JSON at line 1, column 3: unexpected text after the value"
         );
         assert_eq!(
             eval(r#"(gene/json/parse "\"abc")"#),
-            "Error: ParseError: Invalid JSON at offset 4: unterminated string"
+            "Error: ArgumentError: gene/json/parse: Invalid JSON at line 1, column 5: unterminated string"
         );
         assert_eq!(
             eval(&format!("(gene/json/parse \"{}\")", "[".repeat(600))),
-            "Error: ParseError: Invalid JSON at offset 513: nested too deeply"
+            "Error: ArgumentError: gene/json/parse: Invalid JSON at line 1, column 514: nested too deeply"
         );
     }
 }

@@ -12,19 +12,24 @@
 //! Gene (callbacks may mutate the collection being walked, so natives work
 //! on a snapshot).
 
+mod arity;
 mod array;
 mod base64;
+mod collections;
 mod core;
+mod format;
 mod future;
 mod gene;
 mod io;
 mod json;
 mod map;
+mod numbers;
 mod object;
 mod random;
 mod range;
 mod set;
 mod string;
+mod string_extra;
 mod time;
 
 use crate::errors::VmResult;
@@ -147,6 +152,10 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     time::install(vm);
     io::install(vm);
     random::install(vm);
+    numbers::install(vm);
+    format::install(vm);
+    collections::install(vm);
+    string_extra::install(vm);
     base64::install(vm);
     crate::extension::install(vm);
     let classes = vm.classes.all();

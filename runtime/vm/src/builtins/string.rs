@@ -9,7 +9,8 @@
 //!   number of pieces) must be a positive int.
 //! * `.replace "" to` inserts `to` around every character (as Python).
 //! * `.to_i` / `.to_f` ignore surrounding whitespace; anything else that is
-//!   not a number raises `ArgumentError` ("Invalid integer: \"x\"").
+//!   not a number raises `ArgumentError` (`.to_i: Cannot parse "x" as Int`,
+//!   spec 07 §7.1 with the method prefix of §7.11).
 
 use super::{int_arg, text_arg};
 use crate::access::resolve_index;
@@ -85,11 +86,11 @@ fn append(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmRe
 }
 
 fn to_upper(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {
-    Ok(heap::string(text(vm, this)?.to_ascii_uppercase()))
+    Ok(heap::string(text(vm, this)?.to_uppercase()))
 }
 
 fn to_lower(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {
-    Ok(heap::string(text(vm, this)?.to_ascii_lowercase()))
+    Ok(heap::string(text(vm, this)?.to_lowercase()))
 }
 
 /// `.substr start [end]`: `end` is inclusive; negative positions count from
@@ -222,7 +223,10 @@ fn to_i(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult 
         Ok(i) => Ok(Value::int(i)),
         Err(_) => Err(vm.error(
             ErrorKind::ArgumentError,
-            format!("Invalid integer: {}", gene_core::print::repr(this)),
+            format!(
+                ".to_i: Cannot parse {} as Int",
+                gene_core::print::repr(this)
+            ),
         )),
     }
 }
@@ -233,7 +237,10 @@ fn to_f(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult 
         Ok(f) => Ok(Value::float(f)),
         Err(_) => Err(vm.error(
             ErrorKind::ArgumentError,
-            format!("Invalid float: {}", gene_core::print::repr(this)),
+            format!(
+                ".to_f: Cannot parse {} as Float",
+                gene_core::print::repr(this)
+            ),
         )),
     }
 }
@@ -324,12 +331,12 @@ mod tests {
         assert_eq!(eval(r#"("-7" .to_i)"#), "-7");
         assert_eq!(
             eval(r#"("4x" .to_i)"#),
-            r#"Error: ArgumentError: Invalid integer: "4x""#
+            r#"Error: ArgumentError: .to_i: Cannot parse "4x" as Int"#
         );
         assert_eq!(eval(r#"("2.5" .to_f)"#), "2.5");
         assert_eq!(
             eval(r#"("" .to_f)"#),
-            r#"Error: ArgumentError: Invalid float: """#
+            r#"Error: ArgumentError: .to_f: Cannot parse "" as Float"#
         );
     }
 
