@@ -15,6 +15,7 @@
 mod array;
 mod base64;
 mod core;
+mod datetime;
 mod future;
 mod gene;
 mod io;
@@ -148,6 +149,9 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     io::install(vm);
     random::install(vm);
     base64::install(vm);
+    if let Some(libraries) = LIBRARIES.get() {
+        (libraries.install)(vm);
+    }
     crate::extension::install(vm);
     let classes = vm.classes.all();
     let mut named: Vec<(String, Value)> = classes
@@ -168,6 +172,53 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     }
 }
 
+/// The parts of the library built on large crates (regular expressions on
+/// `regex`, DateTime on `jiff` with its bundled time-zone data): reached only
+/// through [`link_libraries`], so that a built executable whose program does
+/// not use them does not carry them (`gene build` emits the call only when
+/// the program may use them; the linker drops them otherwise).
+struct Libraries {
+    install: fn(&mut Vm),
+    datetime_from_system_time: fn(&mut Vm, std::time::SystemTime) -> VmResult,
+}
+
+thread_local! {
+    /// The `Regex` class, once installed.
+    static REGEX_CLASS: std::cell::Cell<Option<Value>> = const { std::cell::Cell::new(None) };
+}
+
+/// The class of Regex values (`Object` until regular expressions are
+/// installed).
+pub fn regex_class() -> Option<Value> {
+    REGEX_CLASS.with(|c| c.get())
+}
+
+static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
+
+/// Makes every VM created from now on install regular expressions and
+/// DateTime. Called by `gene` at start and by a built executable whose
+/// program uses them (`gene_rt_use_libraries`).
+pub fn link_libraries() {
+    let _ = LIBRARIES.set(Libraries {
+        install: |vm| {
+            datetime::install(vm);
+        },
+        datetime_from_system_time: datetime::from_system_time,
+    });
+}
+
+/// A DateTime for a file time, in the local zone (`gene/fs/modified`);
+/// an error when DateTime is not linked into this executable.
+pub fn datetime_from_system_time(vm: &mut Vm, t: std::time::SystemTime) -> VmResult {
+    match LIBRARIES.get() {
+        Some(l) => (l.datetime_from_system_time)(vm, t),
+        None => Err(vm.error(
+            ErrorKind::ImportError,
+            "DateTime is not linked into this executable",
+        )),
+    }
+}
+
 /// Runs Gene source through the real pipeline (reader, compiler, VM) and
 /// returns the repr of the last form's value, or the uncaught-error line.
 #[cfg(test)]
@@ -180,6 +231,7 @@ pub(crate) fn eval_for_test(src: &str) -> String {
         Ok(p) => p,
         Err(e) => return format!("compile error: {}", e.message),
     };
+    link_libraries();
     let mut vm = Vm::new(VmOptions::default());
     match vm.run_main(proto) {
         Ok(v) => gene_core::print::repr(v),
