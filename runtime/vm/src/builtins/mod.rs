@@ -24,6 +24,7 @@ mod map;
 mod object;
 mod random;
 mod range;
+mod regex;
 mod set;
 mod string;
 mod time;
@@ -180,6 +181,7 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
 struct Libraries {
     install: fn(&mut Vm),
     datetime_from_system_time: fn(&mut Vm, std::time::SystemTime) -> VmResult,
+    string_regex_method: fn(&mut Vm, &str, Value, &[Value]) -> VmResult,
 }
 
 thread_local! {
@@ -193,6 +195,10 @@ pub fn regex_class() -> Option<Value> {
     REGEX_CLASS.with(|c| c.get())
 }
 
+fn set_regex_class(class: Value) {
+    REGEX_CLASS.with(|c| c.set(Some(class)));
+}
+
 static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
 
 /// Makes every VM created from now on install regular expressions and
@@ -201,10 +207,38 @@ static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
 pub fn link_libraries() {
     let _ = LIBRARIES.set(Libraries {
         install: |vm| {
+            regex::install(vm);
             datetime::install(vm);
         },
         datetime_from_system_time: datetime::from_system_time,
+        string_regex_method: regex::string_method,
     });
+    // Regex literals are checked as they are read.
+    gene_reader::set_regex_validator(regex::validate);
+}
+
+/// The Regex branch of String method `method`: `Some` when its first
+/// argument is a Regex (spec 07 §7.6).
+pub fn string_regex_method(
+    vm: &mut Vm,
+    method: &str,
+    this: Value,
+    args: &[Value],
+) -> Option<VmResult> {
+    if !matches!(arg(args, 0).obj(), Some(Obj::Regex(_))) {
+        return None;
+    }
+    Some(match LIBRARIES.get() {
+        Some(l) => (l.string_regex_method)(vm, method, this, args),
+        None => Err(not_linked(vm, "Regex")),
+    })
+}
+
+fn not_linked(vm: &Vm, what: &str) -> Value {
+    vm.error(
+        ErrorKind::ImportError,
+        format!("{what} is not linked into this executable"),
+    )
 }
 
 /// A DateTime for a file time, in the local zone (`gene/fs/modified`);
@@ -212,10 +246,7 @@ pub fn link_libraries() {
 pub fn datetime_from_system_time(vm: &mut Vm, t: std::time::SystemTime) -> VmResult {
     match LIBRARIES.get() {
         Some(l) => (l.datetime_from_system_time)(vm, t),
-        None => Err(vm.error(
-            ErrorKind::ImportError,
-            "DateTime is not linked into this executable",
-        )),
+        None => Err(not_linked(vm, "DateTime")),
     }
 }
 
