@@ -699,8 +699,9 @@ impl Compiler {
                         self.compile_infix_tree(rhs)?;
                         self.patch_here(j);
                     }
-                    // `(s =~ re)` is `(re .match s)` with `s` evaluated
-                    // first (spec 07 §7.6); `!~` negates it.
+                    // `(s =~ re)` is the method `=~` of `re` called with
+                    // `s`, `s` evaluated first (spec 07 §7.6); `!~`
+                    // negates it.
                     "=~" | "!~" => {
                         let tmp = self.hidden_slot();
                         self.emit(Instr::StoreLocal(tmp), *span);
@@ -709,7 +710,7 @@ impl Compiler {
                         self.emit(Instr::LoadLocal(tmp), *span);
                         self.emit(
                             Instr::CallMethod {
-                                name: Symbol::intern("match"),
+                                name: Symbol::intern("=~"),
                                 args: 1,
                             },
                             *span,

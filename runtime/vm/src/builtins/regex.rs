@@ -216,7 +216,18 @@ pub fn install(vm: &mut Vm) {
     let ns = vm.builtin_namespace("regex");
     vm.def_fn_in(ns, "new", new);
 
-    let methods: [(&str, super::NativeFn); 6] = [
+    // `(s =~ re)` calls `re`'s `=~`; any other right operand is a TypeError.
+    vm.def_method(vm.classes.object, "=~", |vm, this, _, _| {
+        Err(vm.error(
+            ErrorKind::TypeError,
+            format!(
+                "=~: expected a Regex on the right, got {}",
+                gene_core::print::type_name(this)
+            ),
+        ))
+    });
+    let methods: [(&str, super::NativeFn); 7] = [
+        ("=~", operator),
         ("test", test),
         ("match", first_match),
         ("match_all", match_all),
@@ -299,6 +310,24 @@ fn test(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResu
 fn first_match(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
     let re = receiver(vm, this, "match")?;
     let (hay, s) = text_arg(vm, args, 0, "match")?;
+    Ok(re
+        .captures(s)
+        .map_or(Value::NIL, |c| match_value(Match::new(hay, &c, &re))))
+}
+
+/// `(s =~ re)`: the first Match or nil; a TypeError unless `s` is a String.
+fn operator(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    let re = receiver(vm, this, "=~")?;
+    let hay = arg(args, 0);
+    let Some(s) = hay.as_str() else {
+        return Err(vm.error(
+            ErrorKind::TypeError,
+            format!(
+                "=~: expected a String on the left, got {}",
+                gene_core::print::type_name(hay)
+            ),
+        ));
+    };
     Ok(re
         .captures(s)
         .map_or(Value::NIL, |c| match_value(Match::new(hay, &c, &re))))
