@@ -61,6 +61,8 @@ struct Delegated {
 }
 
 fn main() -> ExitCode {
+    // Regular expressions and DateTime (see `link_libraries`).
+    gene_vm::builtins::link_libraries();
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(args) = run::Args::direct(&argv) {
         return gene_cli::run_on_worker(move || run::run(args));

@@ -6,8 +6,8 @@
 //! it holds ([`Obj::trace`]).
 
 use crate::object::{
-    BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, Instance, Namespace,
-    NativeFn, PropMap, Range,
+    BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, HostValue, Instance,
+    Namespace, NativeFn, PropMap, Range, Regex,
 };
 use crate::symbol::Symbol;
 use crate::value::Value;
@@ -123,6 +123,10 @@ pub enum Obj {
     EnumMember(EnumMember),
     /// A host object of an extension, finalized when unreachable.
     Custom(Box<Custom>),
+    /// A regular expression (spec 07 §7.6).
+    Regex(Box<Regex>),
+    /// A value of a library kind (DateTime, Match), freed with its cell.
+    Host(Box<dyn HostValue>),
 }
 
 /// Allocates `obj` on the heap and returns a value pointing to it.
@@ -210,6 +214,8 @@ impl Obj {
             Obj::Future(_) => size_of::<Future>(),
             Obj::EnumType(_) => size_of::<EnumType>(),
             Obj::Custom(_) => size_of::<Custom>(),
+            Obj::Regex(r) => size_of::<Regex>() + r.pattern.len(),
+            Obj::Host(h) => std::mem::size_of_val(&**h),
             _ => 0,
         }) as u64
     }
@@ -256,6 +262,11 @@ impl Obj {
             Obj::EnumType(e) => e.members.borrow().values().for_each(|v| visit(*v)),
             Obj::EnumMember(m) => visit(m.parent),
             Obj::Custom(c) => visit(c.class),
+            Obj::Regex(_) => {}
+            Obj::Host(h) => {
+                visit(h.class());
+                h.trace(visit);
+            }
         }
     }
 }
