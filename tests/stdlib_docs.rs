@@ -132,6 +132,8 @@ fn the_reference_lists_exactly_the_builtins_with_examples_and_tests() {
         }
     }
 
+    // As `gene` does at start: regex and DateTime are installed only once linked.
+    gene_vm::builtins::link_libraries();
     let mut vm = gene_vm::Vm::new(gene_vm::VmOptions::default());
     let mut registered: BTreeSet<String> = vm.builtin_catalog().into_iter().collect();
     registered.extend(vm.std_catalog().unwrap_or_else(|e| panic!("{e}")));
