@@ -230,7 +230,12 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
 ];
 
 /// The runtime's global variables generated code reads (each a `usize`).
-pub const RUNTIME_GLOBALS: &[&str] = &["gene_stack_limit", "gene_name_epoch", "gene_gc_requested"];
+pub const RUNTIME_GLOBALS: &[&str] = &[
+    "gene_stack_limit",
+    "gene_name_epoch",
+    "gene_gc_requested",
+    "gene_depth_room",
+];
 
 fn fn_type<'ctx>(cx: &'ctx Context, f: &RuntimeFn) -> FunctionType<'ctx> {
     let params: Vec<BasicMetadataTypeEnum> = f
