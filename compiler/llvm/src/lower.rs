@@ -145,7 +145,7 @@ struct Lowering<'a, 'ctx> {
     catch_blocks: HashMap<usize, (BasicBlock<'ctx>, PhiValue<'ctx>)>,
     /// The return of the sentinel, with the phi of the pc it came from.
     unwind_block: Option<(BasicBlock<'ctx>, PhiValue<'ctx>)>,
-    /// `gene_depth` on entry: every return restores it (see
+    /// `gene_depth_room` on entry: every return restores it (see
     /// `gene_vm::backtrace`).
     depth_in: IntValue<'ctx>,
     /// How many more nested activations the recursion limit allows.
@@ -455,7 +455,7 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
             scope,
         )?;
         if let Some((f, int_plan)) = &plan.int {
-            int_body::build(self, *f, proto, index, int_plan)?;
+            int_body::build(self, *f, proto, int_plan)?;
         }
         for f in [Some(plan.entry), plan.direct].into_iter().flatten() {
             if !f.verify(false) {
@@ -505,13 +505,16 @@ impl<'a, 'ctx> Program<'a, 'ctx> {
     }
 }
 
-/// The runtime's i64 global `name` (declared on first use).
+/// The runtime's i64 global `name` (declared on first use). Hidden: the
+/// runtime is linked into the executable, so the global is addressed
+/// relative to the code rather than through the GOT.
 fn extern_global<'ctx>(cx: &'ctx Context, module: &Module<'ctx>, name: &str) -> PointerValue<'ctx> {
     module
         .get_global(name)
         .unwrap_or_else(|| {
             let g = module.add_global(cx.i64_type(), None, name);
             g.set_linkage(Linkage::External);
+            g.set_visibility(inkwell::GlobalVisibility::Hidden);
             g
         })
         .as_pointer_value()
@@ -717,13 +720,9 @@ fn build_function<'ctx>(
     b.build_store(args_value, kept).map_err(b_err)?;
     // Runaway recursion: a frame below the runtime's limit raises
     // StackOverflow instead of running off the stack.
-    let limit_global = module.get_global("gene_stack_limit").unwrap_or_else(|| {
-        let g = module.add_global(i64t, None, "gene_stack_limit");
-        g.set_linkage(Linkage::External);
-        g
-    });
+    let limit_global = extern_global(cx, module, "gene_stack_limit");
     let limit = b
-        .build_load(i64t, limit_global.as_pointer_value(), "stack_limit")
+        .build_load(i64t, limit_global, "stack_limit")
         .map_err(b_err)?
         .into_int_value();
     let sp = b.build_ptr_to_int(tmp, i64t, "sp").map_err(b_err)?;
@@ -748,26 +747,15 @@ fn build_function<'ctx>(
     b.build_return(Some(&raised)).map_err(b_err)?;
     b.position_at_end(run);
     // The recursion limit: one more activation (see gene_vm::backtrace).
-    let depth_global = extern_global(cx, module, "gene_depth");
+    let depth_global = extern_global(cx, module, "gene_depth_room");
     let depth_in = b
         .build_load(i64t, depth_global, "depth_in")
         .map_err(b_err)?
         .into_int_value();
-    let depth_now = b
-        .build_int_add(depth_in, i64t.const_int(1, false), "depth")
-        .map_err(b_err)?;
-    b.build_store(depth_global, depth_now).map_err(b_err)?;
-    let depth_limit = b
-        .build_load(
-            i64t,
-            extern_global(cx, module, "gene_depth_limit"),
-            "depth_limit",
-        )
-        .map_err(b_err)?
-        .into_int_value();
     let depth_room = b
-        .build_int_sub(depth_limit, depth_now, "depth_room")
+        .build_int_sub(depth_in, i64t.const_int(1, false), "depth_room")
         .map_err(b_err)?;
+    b.build_store(depth_global, depth_room).map_err(b_err)?;
     let too_many = b
         .build_int_compare(IntPredicate::SLT, depth_room, i64t.const_zero(), "too_many")
         .map_err(b_err)?;
@@ -1066,7 +1054,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
 
     /// Returns `v` from the function, restoring the activation count.
     fn ret(&self, v: IntValue<'ctx>) -> R<()> {
-        let depth_global = extern_global(self.cx, self.module, "gene_depth");
+        let depth_global = extern_global(self.cx, self.module, "gene_depth_room");
         self.b
             .build_store(depth_global, self.depth_in)
             .map_err(b_err)?;
@@ -2020,7 +2008,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         // The callee replaces this activation: it counts from ours, and
         // its exception returns as it is (the frame a tail call replaced
         // is not in the backtrace, as in the interpreter).
-        let depth_global = extern_global(self.cx, self.module, "gene_depth");
+        let depth_global = extern_global(self.cx, self.module, "gene_depth_room");
         self.b
             .build_store(depth_global, self.depth_in)
             .map_err(b_err)?;

@@ -245,6 +245,7 @@ pub const RUNTIME_GLOBALS: &[&str] = &[
     "gene_name_epoch",
     "gene_gc_requested",
     "gene_int_methods_builtin",
+    "gene_depth_room",
 ];
 
 fn fn_type<'ctx>(cx: &'ctx Context, f: &RuntimeFn) -> FunctionType<'ctx> {

@@ -125,6 +125,7 @@ fn value(bits: u64) -> Value {
 
 impl Vm {
     /// Calls native code with this VM installed as the thread's runtime.
+    #[inline(always)]
     pub(crate) fn call_native(
         &mut self,
         code: NativeCode,

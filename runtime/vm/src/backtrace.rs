@@ -15,10 +15,15 @@
 //!
 //! **One recursion limit.** Gene frames nested deeper than [`max_depth`]
 //! (default [`DEFAULT_MAX_DEPTH`], `GENE_MAX_DEPTH` to change it) raise
-//! `StackOverflow`. A frame is an interpreter frame or a native activation;
-//! native code counts its activations in `gene_depth` and compares them with
-//! `gene_depth_limit`, the room the interpreter's frames leave (set whenever
-//! the runtime enters native code), so the sum is what both tiers limit.
+//! `StackOverflow`. A frame is an interpreter frame or a native activation,
+//! and both count against one budget, `gene_depth_room`: how many more
+//! frames may start. Native code decrements it on entry (raising
+//! `StackOverflow` below zero) and restores it on exit: a load, a subtract,
+//! a store and a branch, in a hidden global that needs no GOT. The
+//! interpreter keeps its frames in a vector and compares the frames pushed
+//! since the runtime last entered native code with the room native code
+//! left; entering native code charges those frames to the room
+//! ([`Vm::enter_native_limit`]).
 
 use crate::vm::Vm;
 use gene_core::bytecode::Proto;
@@ -36,17 +41,11 @@ pub const MAX_MAX_DEPTH: usize = 1_000_000;
 /// How many caught exceptions keep their trace for `.stacktrace`.
 const KEPT_TRACES: usize = 64;
 
-/// Native activations now running (native code increments it on entry and
-/// restores it on exit).
+/// How many more Gene frames may start, less the interpreter frames
+/// pushed since the runtime last entered native code (`Vm::room_frames`).
 #[no_mangle]
 #[allow(non_upper_case_globals)]
-pub static gene_depth: AtomicI64 = AtomicI64::new(0);
-
-/// The most native activations allowed now: the maximum depth less the
-/// interpreter frames below the native code running.
-#[no_mangle]
-#[allow(non_upper_case_globals)]
-pub static gene_depth_limit: AtomicI64 = AtomicI64::new(DEFAULT_MAX_DEPTH as i64);
+pub static gene_depth_room: AtomicI64 = AtomicI64::new(DEFAULT_MAX_DEPTH as i64);
 
 /// The maximum depth `GENE_MAX_DEPTH` sets, or why it is unusable.
 pub fn max_depth_from_env() -> Result<usize, String> {
@@ -64,10 +63,9 @@ pub fn max_depth_from_env() -> Result<usize, String> {
     }
 }
 
-/// Native activations running now.
-#[inline(always)]
-pub fn native_frames() -> usize {
-    gene_depth.load(Ordering::Relaxed).max(0) as usize
+/// The room left when a program starts (see [`gene_depth_room`]).
+pub(crate) fn reset_room(max_depth: usize) {
+    gene_depth_room.store(max_depth as i64, Ordering::Relaxed);
 }
 
 /// A trace entry: a Proto and the pc its frame was at.
@@ -86,18 +84,36 @@ pub fn frame_text(proto: &Proto, pc: u32) -> String {
 }
 
 impl Vm {
-    /// Sets the limit native code checks for the interpreter frames now
-    /// running; returns the previous one (restore it with
-    /// [`Vm::restore_native_limit`]).
-    #[inline]
-    pub(crate) fn enter_native_limit(&self) -> i64 {
-        let room = self.max_depth as i64 - self.frames.len() as i64;
-        gene_depth_limit.swap(room, Ordering::Relaxed)
+    /// Whether one more interpreter frame would go beyond the limit.
+    #[inline(always)]
+    pub(crate) fn frames_exhausted(&self) -> bool {
+        let pushed = self.frames.len() as i64 - self.room_frames as i64;
+        pushed >= gene_depth_room.load(Ordering::Relaxed)
     }
 
-    #[inline]
-    pub(crate) fn restore_native_limit(&self, previous: i64) {
-        gene_depth_limit.store(previous, Ordering::Relaxed);
+    /// Before the runtime enters native code: charges the interpreter
+    /// frames pushed since it last did to the room; returns what to give
+    /// [`Vm::restore_native_limit`] after. (Loads and stores, no atomic
+    /// read-modify-write: this runs at every call into native code.)
+    #[inline(always)]
+    pub(crate) fn enter_native_limit(&mut self) -> (i64, usize) {
+        let room = gene_depth_room.load(Ordering::Relaxed);
+        let frames = self.frames.len();
+        let previous = (room, self.room_frames);
+        if frames != self.room_frames {
+            let pushed = frames as i64 - self.room_frames as i64;
+            gene_depth_room.store(room - pushed, Ordering::Relaxed);
+            self.room_frames = frames;
+        }
+        previous
+    }
+
+    #[inline(always)]
+    pub(crate) fn restore_native_limit(&mut self, (room, frames): (i64, usize)) {
+        if self.room_frames != frames {
+            gene_depth_room.store(room, Ordering::Relaxed);
+            self.room_frames = frames;
+        }
     }
 
     /// The `StackOverflow` error of the recursion limit (both tiers).

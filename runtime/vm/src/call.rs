@@ -153,7 +153,7 @@ impl Vm {
 
     #[inline(always)]
     fn push_frame(&mut self, frame: Frame) -> VmResult<()> {
-        if self.frames.len() + crate::backtrace::native_frames() >= self.max_depth {
+        if self.frames_exhausted() {
             return Err(self.depth_overflow());
         }
         self.frames.push(frame);

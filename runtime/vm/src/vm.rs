@@ -148,6 +148,9 @@ pub struct Vm {
     pub caught_traces: Vec<(Value, Vec<crate::backtrace::TraceEntry>)>,
     /// Gene frames nested deeper than this raise `StackOverflow`.
     pub max_depth: usize,
+    /// The interpreter frames running when the runtime last entered native
+    /// code (see `backtrace.rs`).
+    pub room_frames: usize,
     /// Why `GENE_MAX_DEPTH` is unusable, reported when the program starts.
     depth_setting_error: Option<String>,
     /// When set, a top-level unit's slots are saved here as it returns, so
@@ -242,6 +245,7 @@ impl Vm {
             trace_owner: Value::NIL,
             caught_traces: Vec::new(),
             max_depth,
+            room_frames: 0,
             depth_setting_error,
             session_slots: None,
             modules: std::collections::HashMap::new(),
@@ -252,6 +256,7 @@ impl Vm {
                 std::io::stdout(),
             )),
         };
+        crate::backtrace::reset_room(max_depth);
         builtins::install(&mut vm, &options);
         crate::selector::install(&mut vm);
         vm

@@ -8,10 +8,12 @@
 //! `+ - * %`, comparisons, jumps on bools, and calls of the function's own
 //! name. An accepted Proto gets a function `gene_proto_N_NAME_int` taking
 //! its arguments as raw (unboxed) i64s and returning the raw int result;
-//! when it fails it sets a flag, `gene_int_failed`, with the exception
-//! pending as with the sentinel; overflow and modulo by zero call the runtime's
-//! arithmetic on the same operands, so the error is exactly the generic
-//! code's.
+//! when it fails (overflow, modulo by zero, too deep a recursion) it sets a
+//! flag, `gene_int_failed`, and nothing else: the ordinary body then runs
+//! the same call again as generic code, which raises the exact error with
+//! its backtrace (see [`Lowering::enter_int_body`]). An int body has no side
+//! effects, so running it again is invisible but for time, and the failure
+//! paths stay small enough for the inliner.
 //!
 //! Self-calls inside an int body call the int body directly, with no name
 //! or closure check: while an int body runs no other Gene code runs, so
@@ -22,10 +24,7 @@
 //!
 //! The recursion limit costs a register: an int body takes, after its
 //! arguments, how many more activations the limit allows (`room`), checks
-//! it before each self-call and passes one less. Its backtrace is recorded
-//! on the failure path only: each failing activation records the pc it
-//! failed at (`gene_trace`), the outermost one standing for the ordinary
-//! body's frame.
+//! it before each self-call and passes one less.
 
 use super::{b_err, first_line, floor_quotient, with_overflow, FrameCode, Lowering, Program, R};
 use gene_core::bytecode::{Instr, Proto, EXCEPTION_SENTINEL};
@@ -37,7 +36,7 @@ use inkwell::context::Context;
 use inkwell::debug_info::AsDIScope;
 use inkwell::intrinsics::Intrinsic;
 use inkwell::module::{Linkage, Module};
-use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PhiValue, PointerValue};
+use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
 
 /// The type of a stack position or slot in an int body.
@@ -377,6 +376,18 @@ fn failed_flag<'ctx>(cx: &'ctx Context, module: &Module<'ctx>) -> PointerValue<'
     g.as_pointer_value()
 }
 
+/// Set while a call whose int body failed runs again as generic code: int
+/// bodies are not entered meanwhile, so the generic code raises the error.
+fn replay_flag<'ctx>(cx: &'ctx Context, module: &Module<'ctx>) -> PointerValue<'ctx> {
+    let g = module.get_global("gene_int_replay").unwrap_or_else(|| {
+        let g = module.add_global(cx.bool_type(), None, "gene_int_replay");
+        g.set_initializer(&cx.bool_type().const_zero());
+        g.set_linkage(Linkage::Private);
+        g
+    });
+    g.as_pointer_value()
+}
+
 /// Whether the int body just called failed.
 fn load_failed<'ctx>(
     cx: &'ctx Context,
@@ -403,14 +414,12 @@ struct IntLowering<'a, 'ctx> {
     blocks: Vec<Option<BasicBlock<'ctx>>>,
     types: &'a [Option<Vec<Ty>>],
     checked_before: &'a [bool],
-    /// The failure return, with the phi of the pc it came from.
-    fail_block: Option<(BasicBlock<'ctx>, PhiValue<'ctx>)>,
-    /// The Proto's pre-order index (for the backtrace).
-    index: u32,
+    fail_block: Option<BasicBlock<'ctx>>,
     /// Activations the recursion limit still allows (the last parameter).
     room: IntValue<'ctx>,
-    /// The pc being lowered.
-    pc: usize,
+    /// Whether this is the first copy of the ring, the one that checks the
+    /// room (see [`IntLowering::depth_check`]).
+    counts: bool,
 }
 
 /// Emits the int body `f` of Proto `proto` and its copies (see
@@ -419,7 +428,6 @@ pub(super) fn build<'ctx>(
     program: &Program<'_, 'ctx>,
     f: FunctionValue<'ctx>,
     proto: &'static Proto,
-    index: u32,
     plan: &IntPlan,
 ) -> R<()> {
     let name = f.get_name().to_string_lossy();
@@ -435,7 +443,14 @@ pub(super) fn build<'ctx>(
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (i, copy) in copies.iter().enumerate() {
-        build_one(program, *copy, copies[(i + 1) % COPIES], proto, index, plan)?;
+        build_one(
+            program,
+            *copy,
+            copies[(i + 1) % COPIES],
+            proto,
+            plan,
+            i == 0,
+        )?;
     }
     Ok(())
 }
@@ -446,8 +461,8 @@ fn build_one<'ctx>(
     f: FunctionValue<'ctx>,
     callee: FunctionValue<'ctx>,
     proto: &'static Proto,
-    index: u32,
     plan: &IntPlan,
+    counts: bool,
 ) -> R<()> {
     let (cx, module, debug) = (program.cx, program.module, program.debug);
     let i64t = cx.i64_type();
@@ -510,9 +525,8 @@ fn build_one<'ctx>(
         types: &plan.types,
         checked_before: &plan.checked_before,
         fail_block: None,
-        index,
         room,
-        pc: 0,
+        counts,
     };
     for (pc, types) in plan.types.iter().enumerate() {
         let (Some(d), Some(block)) = (types.as_ref().map(|t| t.len() as u32), l.blocks[pc]) else {
@@ -523,7 +537,6 @@ fn build_one<'ctx>(
         if line > 0 {
             l.b.set_current_debug_location(at_line(line));
         }
-        l.pc = pc;
         l.lower(pc, d, plan.arity)?;
     }
     if !f.verify(false) {
@@ -557,61 +570,32 @@ impl<'ctx> IntLowering<'_, 'ctx> {
         self.cx.i64_type().const_int(v as u64, true)
     }
 
-    fn runtime(&self, name: &str, args: &[BasicMetadataValueEnum<'ctx>]) -> R<()> {
-        let f = super::runtime_fn(self.cx, self.module, name);
-        self.b.build_call(f, args, name).map_err(b_err)?;
-        Ok(())
-    }
-
-    /// The block returning failure (the exception is pending), to be
-    /// branched to from the current block: it records this activation at
-    /// the pc being lowered in the backtrace.
+    /// The block returning failure.
     fn fail_block(&mut self) -> R<BasicBlock<'ctx>> {
+        if let Some(b) = self.fail_block {
+            return Ok(b);
+        }
         let here = self.b.get_insert_block().ok_or("no block")?;
-        let (block, phi) = match self.fail_block {
-            Some(known) => known,
-            None => {
-                let block = self.cx.append_basic_block(self.f, "fail");
-                self.b.position_at_end(block);
-                let i32t = self.cx.i32_type();
-                let phi = self.b.build_phi(i32t, "fail_pc").map_err(b_err)?;
-                let index = i32t.const_int(self.index as u64, false);
-                let at = phi.as_basic_value().into_int_value();
-                self.runtime("gene_trace", &[index.into(), at.into()])?;
-                let flag = failed_flag(self.cx, self.module);
-                self.b
-                    .build_store(flag, self.cx.bool_type().const_int(1, false))
-                    .map_err(b_err)?;
-                self.b.build_return(Some(&self.i64c(0))).map_err(b_err)?;
-                self.fail_block = Some((block, phi));
-                (block, phi)
-            }
-        };
-        let pc = self.cx.i32_type().const_int(self.pc as u64, false);
-        phi.add_incoming(&[(&pc, here)]);
+        let block = self.cx.append_basic_block(self.f, "fail");
+        self.b.position_at_end(block);
+        let flag = failed_flag(self.cx, self.module);
+        self.b
+            .build_store(flag, self.cx.bool_type().const_int(1, false))
+            .map_err(b_err)?;
+        self.b.build_return(Some(&self.i64c(0))).map_err(b_err)?;
         self.b.position_at_end(here);
+        self.fail_block = Some(block);
         Ok(block)
     }
 
-    /// Continues when `bad` is false; otherwise raises the runtime's error
-    /// for `x op y` and fails.
-    fn raise_if(
-        &mut self,
-        bad: IntValue<'ctx>,
-        op: BinOp,
-        x: IntValue<'ctx>,
-        y: IntValue<'ctx>,
-    ) -> R<()> {
-        let raise = self.cx.append_basic_block(self.f, "int_error");
+    /// Continues when `bad` is false; otherwise fails (the ordinary body
+    /// then raises the error by running the call as generic code).
+    fn fail_if(&mut self, bad: IntValue<'ctx>) -> R<()> {
+        let fail = self.fail_block()?;
         let ok = self.cx.append_basic_block(self.f, "int_ok");
         self.b
-            .build_conditional_branch(bad, raise, ok)
+            .build_conditional_branch(bad, fail, ok)
             .map_err(b_err)?;
-        self.b.position_at_end(raise);
-        let op32 = self.cx.i32_type().const_int(op as u64, false);
-        self.runtime("gene_int_arith", &[op32.into(), x.into(), y.into()])?;
-        let fail = self.fail_block()?;
-        self.b.build_unconditional_branch(fail).map_err(b_err)?;
         self.b.position_at_end(ok);
         Ok(())
     }
@@ -619,7 +603,7 @@ impl<'ctx> IntLowering<'_, 'ctx> {
     /// `x op y` for `+ - *` through LLVM's overflow-checking intrinsics.
     fn checked(&mut self, op: BinOp, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         let (r, overflowed) = with_overflow(self.cx, self.module, &self.b, op, x, y)?;
-        self.raise_if(overflowed, op, x, y)?;
+        self.fail_if(overflowed)?;
         Ok(r)
     }
 
@@ -630,7 +614,7 @@ impl<'ctx> IntLowering<'_, 'ctx> {
             .b
             .build_int_compare(IntPredicate::EQ, y, self.i64c(0), "by_zero")
             .map_err(b_err)?;
-        self.raise_if(zero, BinOp::Mod, x, y)?;
+        self.fail_if(zero)?;
         // x % -1 is 0 (and srem would be undefined for i64::MIN).
         let minus_one = self
             .b
@@ -825,14 +809,10 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 if !self.checked_before[pc] {
                     self.stack_check()?;
                 }
-                self.depth_check()?;
+                let room = self.depth_check()?;
                 let mut args = (0..k)
                     .map(|i| Ok(self.load(self.stk(d - k + i)?)?.into()))
                     .collect::<R<Vec<BasicMetadataValueEnum>>>()?;
-                let room = self
-                    .b
-                    .build_int_sub(self.room, self.i64c(1), "room")
-                    .map_err(b_err)?;
                 args.push(room.into());
                 let r = self
                     .b
@@ -887,48 +867,36 @@ impl<'ctx> IntLowering<'_, 'ctx> {
             .basic()
             .ok_or("llvm.stacksave returns a value")?
             .into_pointer_value();
-        let limit_global = module.get_global("gene_stack_limit").unwrap_or_else(|| {
-            let g = module.add_global(i64t, None, "gene_stack_limit");
-            g.set_linkage(Linkage::External);
-            g
-        });
-        let limit = self.load(limit_global.as_pointer_value())?;
+        let limit_global = super::extern_global(cx, module, "gene_stack_limit");
+        let limit = self.load(limit_global)?;
         let sp = self.b.build_ptr_to_int(sp, i64t, "sp").map_err(b_err)?;
         let too_deep = self
             .b
             .build_int_compare(IntPredicate::ULT, sp, limit, "too_deep")
             .map_err(b_err)?;
-        let overflow = cx.append_basic_block(self.f, "stack_overflow");
-        let ok = cx.append_basic_block(self.f, "stack_ok");
-        self.b
-            .build_conditional_branch(too_deep, overflow, ok)
-            .map_err(b_err)?;
-        self.b.position_at_end(overflow);
-        self.runtime("gene_stack_overflow", &[])?;
-        let fail = self.fail_block()?;
-        self.b.build_unconditional_branch(fail).map_err(b_err)?;
-        self.b.position_at_end(ok);
+        self.fail_if(too_deep)?;
         Ok(())
     }
 
-    /// Before a self-call: the recursion limit, as an ordinary body checks
-    /// it on entry (see `gene_vm::backtrace`).
-    fn depth_check(&mut self) -> R<()> {
+    /// Before a self-call: the recursion limit; returns the callee's room.
+    /// Only the first copy of the ring checks, for itself and the two
+    /// copies it calls through (room for [`COPIES`] more activations), so
+    /// a recursion ends up to two activations early: the failure runs the
+    /// call again as generic code, which counts exactly (see
+    /// `gene_vm::backtrace`), so an early stop costs time only.
+    fn depth_check(&mut self) -> R<IntValue<'ctx>> {
+        if !self.counts {
+            return Ok(self.room);
+        }
+        let copies = self.i64c(COPIES as i64);
         let too_many = self
             .b
-            .build_int_compare(IntPredicate::SLT, self.room, self.i64c(1), "too_many")
+            .build_int_compare(IntPredicate::SLT, self.room, copies, "too_many")
             .map_err(b_err)?;
-        let overflow = self.cx.append_basic_block(self.f, "depth_overflow");
-        let ok = self.cx.append_basic_block(self.f, "depth_ok");
+        self.fail_if(too_many)?;
         self.b
-            .build_conditional_branch(too_many, overflow, ok)
-            .map_err(b_err)?;
-        self.b.position_at_end(overflow);
-        self.runtime("gene_depth_overflow", &[])?;
-        let fail = self.fail_block()?;
-        self.b.build_unconditional_branch(fail).map_err(b_err)?;
-        self.b.position_at_end(ok);
-        Ok(())
+            .build_int_sub(self.room, copies, "room")
+            .map_err(b_err)
     }
 
     /// Whether stack position `i` before `pc` holds an int (always
@@ -945,8 +913,11 @@ impl<'ctx> IntLowering<'_, 'ctx> {
 impl<'ctx> Lowering<'_, 'ctx> {
     /// At the start of an ordinary body with an int body: when every
     /// argument is a small int and the body's self-calls would call the
-    /// running closure, runs the int body and returns its boxed result (or
-    /// the sentinel); otherwise continues at `generic`.
+    /// running closure, runs the int body and returns its boxed result;
+    /// otherwise continues at `generic`. When the int body fails, the call
+    /// runs again as generic code (the ordinary body, called with int
+    /// bodies off, in place of this activation), which raises the error
+    /// with the frames the interpreter would report.
     pub(super) fn enter_int_body(
         &mut self,
         params: &[IntValue<'ctx>],
@@ -954,7 +925,13 @@ impl<'ctx> Lowering<'_, 'ctx> {
         plan: &IntPlan,
         generic: BasicBlock<'ctx>,
     ) -> R<()> {
-        let mut all = self.cx.bool_type().const_int(1, false);
+        let replay = replay_flag(self.cx, self.module);
+        let replaying = self
+            .b
+            .build_load(self.cx.bool_type(), replay, "replaying")
+            .map_err(b_err)?
+            .into_int_value();
+        let mut all = self.b.build_not(replaying, "int_ok").map_err(b_err)?;
         for p in params.iter().take(plan.arity as usize) {
             let ok = self.is_int(*p)?;
             all = self.b.build_and(all, ok, "all_int").map_err(b_err)?;
@@ -1007,13 +984,33 @@ impl<'ctx> Lowering<'_, 'ctx> {
             .build_conditional_branch(failed, fail, box_it)
             .map_err(b_err)?;
         self.b.position_at_end(fail);
+        let bool_t = self.cx.bool_type();
         self.b
-            .build_store(
-                failed_flag(self.cx, self.module),
-                self.cx.bool_type().const_zero(),
-            )
+            .build_store(failed_flag(self.cx, self.module), bool_t.const_zero())
             .map_err(b_err)?;
-        self.ret(self.i64c(EXCEPTION_SENTINEL))?;
+        self.b
+            .build_store(replay, bool_t.const_int(1, false))
+            .map_err(b_err)?;
+        // The generic run replaces this activation: it counts from ours.
+        let depth_global = super::extern_global(self.cx, self.module, "gene_depth_room");
+        self.b
+            .build_store(depth_global, self.depth_in)
+            .map_err(b_err)?;
+        let mut again: Vec<BasicMetadataValueEnum> =
+            vec![self.closure.into(), self.self_val.into()];
+        again.extend(params.iter().map(|p| BasicMetadataValueEnum::from(*p)));
+        let generic_r = self
+            .b
+            .build_call(self.f, &again, "generic_again")
+            .map_err(b_err)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("a direct body returns a value")?
+            .into_int_value();
+        self.b
+            .build_store(replay, bool_t.const_zero())
+            .map_err(b_err)?;
+        self.b.build_return(Some(&generic_r)).map_err(b_err)?;
         self.b.position_at_end(box_it);
         let tagged = self.small_int(r)?;
         let back = self.int_of(tagged)?;
