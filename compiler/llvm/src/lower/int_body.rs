@@ -636,9 +636,9 @@ impl<'ctx> IntLowering<'_, 'ctx> {
             .into_int_value())
     }
 
-    /// `x // y`: the runtime's DivisionByZero for zero and OverflowError
-    /// for `i64::MIN // -1`, else the quotient rounded toward negative
-    /// infinity.
+    /// `x // y`: fails for zero and for `i64::MIN // -1` (the generic
+    /// body then raises DivisionByZero or OverflowError), else the quotient
+    /// rounded toward negative infinity.
     fn floor_div(&mut self, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         let cmp = |l: &Self, v: IntValue<'ctx>, k: i64, name: &str| {
             l.b.build_int_compare(IntPredicate::EQ, v, l.i64c(k), name)
@@ -652,13 +652,14 @@ impl<'ctx> IntLowering<'_, 'ctx> {
             .build_and(min, minus_one, "overflows")
             .map_err(b_err)?;
         let bad = self.b.build_or(zero, overflows, "bad").map_err(b_err)?;
-        self.raise_if(bad, BinOp::FloorDiv, x, y)?;
+        self.fail_if(bad)?;
         floor_quotient(&self.b, x, y)
     }
 
     /// `(x .name y)` for an inlined Int method (`code` indexes
     /// `INLINED_INT_METHODS`): the method's errors come from the runtime
-    /// running the method itself on the same ints.
+    /// running the method itself on the same ints, when the generic body
+    /// reruns the call after this one failed.
     fn int_method(&mut self, code: u32, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<IntValue<'ctx>> {
         let b = &self.b;
         Ok(match INLINED_INT_METHODS[code as usize] {
@@ -671,17 +672,7 @@ impl<'ctx> IntLowering<'_, 'ctx> {
                 let out_of_range = b
                     .build_int_compare(IntPredicate::UGE, y, self.i64c(64), "bad_shift")
                     .map_err(b_err)?;
-                let raise = self.cx.append_basic_block(self.f, "shift_error");
-                let ok = self.cx.append_basic_block(self.f, "shift_ok");
-                self.b
-                    .build_conditional_branch(out_of_range, raise, ok)
-                    .map_err(b_err)?;
-                self.b.position_at_end(raise);
-                let code32 = self.cx.i32_type().const_int(u64::from(code), false);
-                self.runtime("gene_int_method", &[code32.into(), x.into(), y.into()])?;
-                let fail = self.fail_block()?;
-                self.b.build_unconditional_branch(fail).map_err(b_err)?;
-                self.b.position_at_end(ok);
+                self.fail_if(out_of_range)?;
                 if method == "shl" {
                     self.b.build_left_shift(x, y, "shl").map_err(b_err)?
                 } else {
