@@ -81,7 +81,8 @@ pub struct Args {
     /// holding one
     #[arg(long, value_name = "PATH")]
     runtime: Option<PathBuf>,
-    /// The command that links (e.g. `zig cc -target aarch64-macos`)
+    /// The command that links, instead of the target's default (e.g.
+    /// `zig cc -target aarch64-macos`)
     #[arg(long, value_name = "CMD")]
     linker: Option<String>,
 }
@@ -92,9 +93,7 @@ pub fn run(args: Args) -> ExitCode {
         Err(message) => return fail(2, &message),
     };
     if args.emit.is_none() {
-        if let Err(message) =
-            link::check_supported(target, args.linker.as_deref(), args.static_link)
-        {
+        if let Err(message) = link::check_supported(target, args.static_link) {
             return fail(1, &message);
         }
     }
@@ -177,6 +176,7 @@ fn link_executable(
         object: &object_path,
         runtime: &runtime,
         output,
+        scratch: scratch.path(),
         static_link: args.static_link,
         linker: args.linker.as_deref(),
     })
