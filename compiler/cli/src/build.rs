@@ -10,8 +10,9 @@
 //! usage error (including an unsupported `--target`).
 
 use crate::link;
+use crate::link_ext;
 use crate::runtime_lib;
-use crate::targets::{self, Target};
+use crate::targets::{self, Libc, Target};
 use gene_cli::source::Source;
 use gene_frontend::image;
 use gene_llvm::ProtoStat;
@@ -81,6 +82,11 @@ pub struct Args {
     /// holding one
     #[arg(long, value_name = "PATH")]
     runtime: Option<PathBuf>,
+    /// Link this native extension (a static library `libNAME.a`) into the
+    /// executable, so that it imports as `NAME` without a dynamic loader
+    /// (for musl targets and --static; Linux only; repeatable)
+    #[arg(long = "link-extension", value_name = "LIBNAME.a")]
+    link_extensions: Vec<PathBuf>,
     /// The command that links, instead of the target's default (e.g.
     /// `zig cc -target aarch64-macos`)
     #[arg(long, value_name = "CMD")]
@@ -106,12 +112,13 @@ pub fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if args.static_link {
+    if (args.static_link || target.libc == Libc::Musl) && args.link_extensions.is_empty() {
         if let Ok(forms) = gene_reader::read_all(&source.text) {
             if forms.iter().any(uses_extensions) {
                 eprintln!(
-                    "warning: {}: a --static executable cannot load native extensions; \
-                     importing one will raise ImportError",
+                    "warning: {}: a static executable cannot load native extensions from \
+                     shared libraries; importing one will raise ImportError (link it in with \
+                     --link-extension libNAME.a)",
                     source.name
                 );
             }
@@ -171,12 +178,14 @@ fn link_executable(
     fs::write(&object_path, object)
         .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;
     let runtime = runtime_lib::locate(target, args.runtime.as_deref(), scratch.path())?;
+    let extras = link_ext::prepare(target, &args.link_extensions, scratch.path())?;
     link::link(&link::Job {
         target,
         object: &object_path,
         runtime: &runtime,
         output,
         scratch: scratch.path(),
+        extras: &extras,
         static_link: args.static_link,
         linker: args.linker.as_deref(),
     })

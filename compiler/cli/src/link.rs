@@ -43,6 +43,9 @@ pub struct Job<'a> {
     pub output: &'a Path,
     /// A directory for files of the link (the libSystem stub).
     pub scratch: &'a Path,
+    /// Objects and archives to link after the program's object
+    /// (`--link-extension`, see `link_ext.rs`).
+    pub extras: &'a [PathBuf],
     /// `--static`: a fully static executable.
     pub static_link: bool,
     /// `--linker`: the command to link with, instead of the default.
@@ -93,13 +96,15 @@ pub fn link(job: &Job) -> Result<(), String> {
         (Libc::Musl, true) => {
             // A driver that targets musl brings its own C library and
             // start-up files; the runtime still needs the unwinder.
-            command.arg(job.object).arg(&job.runtime.archive);
+            command.arg(job.object).args(job.extras);
+            command.arg(&job.runtime.archive);
             command.arg(job.runtime.support_dir.join("libunwind.a"));
             command.args(["-static", "-Wl,--gc-sections", "-o"]);
             command.arg(job.output);
         }
         (Libc::Gnu | Libc::System, _) => {
-            command.arg(job.object).arg(&job.runtime.archive);
+            command.arg(job.object).args(job.extras);
+            command.arg(&job.runtime.archive);
             command.args(library_args(job.target, job.static_link, driver));
             command.arg("-o").arg(job.output);
         }
@@ -137,7 +142,8 @@ fn musl_args(command: &mut Command, job: &Job) {
     command.args(["-static", "--gc-sections", "-o"]);
     command.arg(job.output);
     command.args([support("crt1.o"), support("crti.o"), support("crtbegin.o")]);
-    command.arg(job.object).arg(&job.runtime.archive);
+    command.arg(job.object).args(job.extras);
+    command.arg(&job.runtime.archive);
     command.args([
         support("libunwind.a"),
         support("libc.a"),
@@ -177,7 +183,7 @@ fn lld_names(target: &Target) -> &'static [&'static str] {
 
 /// The first of `names` that is an executable file: an absolute name as
 /// it is, another one on `PATH`.
-fn find_program(names: &[&str]) -> Option<PathBuf> {
+pub fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     names.iter().find_map(|name| {
         let name = Path::new(name);
