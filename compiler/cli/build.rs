@@ -289,8 +289,15 @@ fn build_runtimes(root: &Path, target_dir: &Path, triples: &[String]) -> Result<
     }
 }
 
-/// Writes `from`, DEFLATE-compressed, to `to`.
+/// Writes `from`, DEFLATE-compressed, to `to`, unless `to` is newer than
+/// `from` already (the script reruns whenever a watched input is missing).
 fn compress(from: &Path, to: &Path) {
+    let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
+    if let (Some(source), Some(packed)) = (modified(from), modified(to)) {
+        if packed > source {
+            return;
+        }
+    }
     let bytes = fs::read(from).unwrap_or_else(|e| panic!("cannot read {}: {e}", from.display()));
     if let Some(dir) = to.parent() {
         fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
