@@ -32,6 +32,14 @@
 //!   alone skips the parity check, which needs the run-mode results);
 //! * `GENE_CONFORMANCE_FILTER=substr` runs only tests whose path (relative to their
 //!   suite root) contains `substr`;
+//! * `GENE_CONFORMANCE_TARGET=triple` builds for that target in build mode
+//!   (`gene build --target`) and runs the executables natively or, for
+//!   aarch64 on another host, under `qemu-aarch64` (with the Debian aarch64
+//!   sysroot as `-L` for glibc); its results are held to the build-mode
+//!   lists, which is the point: every target prints the same;
+//! * `GENE_CONFORMANCE_SAMPLE=N` runs at least N tests of each suite (all when
+//!   there are fewer), evenly spread over the sorted list (every k-th), like a
+//!   filter;
 //! * `GENE_CONFORMANCE_VERBOSE=1` also prints the known failures and their reasons;
 //! * `GENE_UPDATE_KNOWN_FAILURES=1` rewrites the known-failures lists of the suites run
 //!   from this run instead of enforcing them (see `scripts/update-known-failures`).
@@ -62,6 +70,8 @@ const SUITE_ENV: &str = "GENE_CONFORMANCE_SUITE";
 const MODE_ENV: &str = "GENE_CONFORMANCE_MODE";
 const FILTER_ENV: &str = "GENE_CONFORMANCE_FILTER";
 const VERBOSE_ENV: &str = "GENE_CONFORMANCE_VERBOSE";
+const TARGET_ENV: &str = "GENE_CONFORMANCE_TARGET";
+const SAMPLE_ENV: &str = "GENE_CONFORMANCE_SAMPLE";
 const UPDATE_ENV: &str = "GENE_UPDATE_KNOWN_FAILURES";
 /// How many lines of a stdout diff or of stderr a failure report shows.
 const REPORT_LINES: usize = 6;
@@ -162,7 +172,12 @@ impl Mode {
                     .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
                 let exe = scratch.path().join("exe");
                 let exe_arg = exe.to_string_lossy();
-                let command = gene_command(&case.dir, &["build", &case.file_name, "-o", &exe_arg]);
+                let target = build_target();
+                let mut args = vec!["build", &case.file_name, "-o", &exe_arg];
+                if let Some(target) = &target {
+                    args.extend(["--target", target.as_str()]);
+                }
+                let command = gene_command(&case.dir, &args);
                 let started = Instant::now();
                 let built = run_captured(command, None, BUILD_TIMEOUT)
                     .map_err(|e| format!("cannot start gene: {e}"))?;
@@ -187,7 +202,7 @@ impl Mode {
                         stderr.trim_end()
                     ));
                 }
-                let mut command = Command::new(&exe);
+                let mut command = executable_command(target.as_deref(), &exe)?;
                 command.current_dir(&case.dir);
                 let captured = run_captured(command, None, TEST_TIMEOUT)
                     .map_err(|e| format!("cannot start the built executable: {e}"))?;
@@ -198,6 +213,37 @@ impl Mode {
             }
         }
     }
+}
+
+/// `GENE_CONFORMANCE_TARGET`, if set.
+fn build_target() -> Option<String> {
+    env::var(TARGET_ENV).ok().filter(|t| !t.is_empty())
+}
+
+/// The command that runs an executable built for `target`: itself, or
+/// under qemu for an aarch64 Linux target on another architecture.
+fn executable_command(target: Option<&str>, exe: &Path) -> Result<Command, String> {
+    let Some(target) = target else {
+        return Ok(Command::new(exe));
+    };
+    if !target.contains("linux") {
+        return Err(format!(
+            "{TARGET_ENV}={target}: this machine cannot run executables for it"
+        ));
+    }
+    let native = target.starts_with(env::consts::ARCH);
+    if native {
+        return Ok(Command::new(exe));
+    }
+    if !target.starts_with("aarch64") {
+        return Err(format!("{TARGET_ENV}={target}: no emulator known for it"));
+    }
+    let mut command = Command::new("qemu-aarch64");
+    if target.ends_with("-gnu") {
+        command.args(["-L", "/usr/aarch64-linux-gnu"]);
+    }
+    command.arg(exe);
+    Ok(command)
 }
 
 /// What executing a test left behind.
@@ -310,7 +356,7 @@ fn run_all() -> Result<bool, String> {
                 suite.root
             ));
         }
-        let selected: Vec<&TestCase> = all_cases
+        let mut selected: Vec<&TestCase> = all_cases
             .iter()
             .filter(|case| {
                 settings
@@ -319,6 +365,10 @@ fn run_all() -> Result<bool, String> {
                     .is_none_or(|f| case.rel_path.contains(f))
             })
             .collect();
+        if let Some(sample) = settings.sample {
+            let step = (selected.len() / sample).max(1);
+            selected = selected.into_iter().step_by(step).collect();
+        }
         // The run-mode outcomes, the reference of the parity check.
         let mut reference: Option<Vec<Outcome>> = None;
         for mode in Mode::ALL {
@@ -363,6 +413,8 @@ struct Settings {
     suite: Option<String>,
     mode: Option<Mode>,
     filter: Option<String>,
+    /// `GENE_CONFORMANCE_SAMPLE`: about this many tests per suite.
+    sample: Option<usize>,
     verbose: bool,
     update: bool,
 }
@@ -384,12 +436,26 @@ impl Settings {
             suite: non_empty(SUITE_ENV),
             mode,
             filter: non_empty(FILTER_ENV),
+            sample: match non_empty(SAMPLE_ENV) {
+                None => None,
+                Some(n) => Some(
+                    n.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| format!("{SAMPLE_ENV}={n}: expected a positive count"))?,
+                ),
+            },
             verbose: env_flag(VERBOSE_ENV),
             update: env_flag(UPDATE_ENV),
         };
-        if settings.update && settings.filter.is_some() {
+        if settings.update && (settings.filter.is_some() || settings.sample.is_some()) {
             return Err(format!(
-                "{UPDATE_ENV}=1 rewrites whole lists; unset {FILTER_ENV} to use it"
+                "{UPDATE_ENV}=1 rewrites whole lists; unset {FILTER_ENV} and {SAMPLE_ENV} to use it"
+            ));
+        }
+        if settings.update && build_target().is_some() {
+            return Err(format!(
+                "{UPDATE_ENV}=1 rewrites the host's lists; unset {TARGET_ENV} to use it"
             ));
         }
         Ok(settings)
@@ -407,9 +473,13 @@ fn run_mode(
     reference: Option<&[Outcome]>,
 ) -> Result<(Tally, Vec<Outcome>), String> {
     println!(
-        "{} suite ({} mode): {} of {} tests in {}{}, gene = {}",
+        "{} suite ({} mode{}): {} of {} tests in {}{}, gene = {}",
         suite.name,
         mode.name(),
+        match (mode, build_target()) {
+            (Mode::Build, Some(target)) => format!(", --target {target}"),
+            _ => String::new(),
+        },
         selected.len(),
         all_cases.len(),
         suite.root,

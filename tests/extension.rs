@@ -9,6 +9,9 @@
 //! - load failures (no such file, no init symbol, another ABI version, a
 //!   failing init) are catchable `ImportError`s;
 //! - a `--static` executable refuses to load with a clear error;
+//! - `gene build --link-extension libNAME.a` links extensions into static
+//!   (glibc `--static`, musl) executables, where they import by name, and
+//!   its errors;
 //! - `gene_ext.h` and the runtime's mirror of it list the same host API.
 
 mod support;
@@ -332,7 +335,7 @@ fn static_executables_cannot_load_extensions() {
     assert!(
         built
             .stderr_text()
-            .contains("a --static executable cannot load native extensions"),
+            .contains("a static executable cannot load native extensions"),
         "{}",
         describe("build", &built)
     );
@@ -391,4 +394,173 @@ fn the_header_and_the_runtime_agree_on_the_host_api() {
         version(&header, "#define GENE_EXT_ABI_VERSION"),
         version(&rust, "pub const ABI_VERSION")
     );
+}
+
+/// Compiles `source` to an object and archives it as `out` (`libNAME.a`),
+/// for `gene build --link-extension`.
+fn compile_archive(source: &Path, out: &Path) {
+    let dir = out.parent().expect("an archive path has a directory");
+    fs::create_dir_all(dir).expect("create the archive's directory");
+    let object = out.with_extension("o");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let mut command = Command::new(&cc);
+    command
+        .args(["-c", "-fPIC", "-O1", "-Wall", "-Werror", "-I"])
+        .arg(repo_root().join("examples/ext"))
+        .arg("-o")
+        .arg(&object)
+        .arg(source);
+    let built = run_captured(command, None, TIMEOUT).expect("start the C compiler");
+    assert_eq!(
+        built.termination.code(),
+        Some(0),
+        "{}",
+        describe(&format!("{cc} -c {}", source.display()), &built)
+    );
+    let mut command = Command::new("ar");
+    command.arg("rcs").arg(out).arg(&object);
+    let archived = run_captured(command, None, TIMEOUT).expect("start ar");
+    assert_eq!(
+        archived.termination.code(),
+        Some(0),
+        "{}",
+        describe("ar rcs", &archived)
+    );
+}
+
+/// Whether this gene embeds a runtime for `triple` (`gene targets`).
+fn has_runtime(triple: &str) -> bool {
+    let listed =
+        run_captured(gene_command(&repo_root(), &["targets"]), None, TIMEOUT).expect("start gene");
+    let required = std::env::var("GENE_RUNTIME_TARGETS").is_ok_and(|t| t.contains(triple));
+    let embedded = listed
+        .stdout_text()
+        .lines()
+        .any(|l| l.starts_with(triple) && l.contains("runtime: embedded"));
+    assert!(
+        embedded || !required,
+        "GENE_RUNTIME_TARGETS names {triple} but gene does not embed it"
+    );
+    embedded
+}
+
+/// `--link-extension`: the example extension, archived twice under two
+/// names (so both export `gene_extension_init`), linked into static
+/// executables (glibc `--static` and musl), where `import ... ^^native`
+/// and `genex/<name>` find them with no dynamic loader and no library
+/// file beside the executable.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn linked_extensions_work_in_static_executables() {
+    let dir = scratch_dir("linked");
+    let source = repo_root().join("examples/ext/counter.c");
+    compile_archive(&source, &dir.join("ext/libcounter.a"));
+    compile_archive(&source, &dir.join("ext/libtally.a"));
+    fs::write(
+        dir.join("main.gene"),
+        "(import add_ints Counter from \"libcounter\" ^^native)\n\
+         (println (add_ints 1 2))\n\
+         (var c (new Counter 10))\n\
+         (println ((c .inc) .value))\n\
+         (println (genex/counter/add_ints 3 4))\n\
+         (println (genex/tally/add_ints 5 6))\n",
+    )
+    .unwrap();
+    let expected = "3\n11\n7\n11\n";
+    let mut variants: Vec<(&str, Vec<&str>)> = vec![("glibc-static", vec!["--static"])];
+    if has_runtime("x86_64-unknown-linux-musl") {
+        variants.push(("musl", vec!["--target", "x86_64-unknown-linux-musl"]));
+    }
+    for (name, options) in variants {
+        let mut extra = options.clone();
+        extra.extend([
+            "--link-extension",
+            "ext/libcounter.a",
+            "--link-extension",
+            "ext/libtally.a",
+        ]);
+        let exe = gene_build(&dir, "main.gene", name, &extra);
+        // Run it from elsewhere: nothing beside it or in build/ to load.
+        let elsewhere = dir.join("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        let ran = run_exe(&elsewhere, &exe, &[("GENE_GC_STRESS", "1")]);
+        assert_eq!(
+            (ran.termination.code(), ran.stdout_text().as_str()),
+            (Some(0), expected),
+            "{}",
+            describe(&format!("{name} with linked extensions"), &ran)
+        );
+        // Without the extension linked in, the same program cannot load it.
+        let exe = gene_build(&dir, "main.gene", &format!("{name}-unlinked"), &options);
+        let ran = run_exe(&elsewhere, &exe, &[]);
+        assert_eq!(ran.termination.code(), Some(1), "{}", describe(name, &ran));
+        assert!(
+            ran.stderr_text().contains("--link-extension"),
+            "{}",
+            describe(name, &ran)
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn link_extension_errors_are_clear() {
+    let dir = scratch_dir("linked_errors");
+    fs::write(dir.join("main.gene"), "(println 1)\n").unwrap();
+    let not_an_extension = write_c(&dir, "plain.c", "int plain(void) { return 1; }\n");
+    compile_archive(&not_an_extension, &dir.join("libplain.a"));
+    compile_archive(
+        &repo_root().join("examples/ext/counter.c"),
+        &dir.join("other/libcounter.a"),
+    );
+    fs::copy(dir.join("other/libcounter.a"), dir.join("libcounter.a")).unwrap();
+    fs::write(dir.join("libcounter.so"), "not a library").unwrap();
+    for (args, message) in [
+        (
+            vec!["--link-extension", "libnone.a"],
+            "--link-extension libnone.a: no such file",
+        ),
+        (
+            vec!["--link-extension", "libcounter.so"],
+            "expected a static library named libNAME.a",
+        ),
+        (
+            vec!["--link-extension", "libplain.a"],
+            "the archive defines no gene_extension_init",
+        ),
+        (
+            vec![
+                "--link-extension",
+                "libcounter.a",
+                "--link-extension",
+                "other/libcounter.a",
+            ],
+            "an extension named `counter` is already linked",
+        ),
+        (
+            vec![
+                "--target",
+                "aarch64-apple-darwin",
+                "--link-extension",
+                "libcounter.a",
+            ],
+            "--link-extension is available for Linux targets",
+        ),
+    ] {
+        let mut all = vec!["build", "main.gene", "-o", "out"];
+        all.extend(args.iter().copied());
+        let built = run_captured(gene_command(&dir, &all), None, TIMEOUT).expect("start gene");
+        assert_eq!(
+            built.termination.code(),
+            Some(1),
+            "{}",
+            describe(&all.join(" "), &built)
+        );
+        assert!(
+            built.stderr_text().contains(message),
+            "expected {message:?}\n{}",
+            describe(&all.join(" "), &built)
+        );
+        assert!(!dir.join("out").exists(), "a failed build left an output");
+    }
 }

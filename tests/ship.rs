@@ -780,7 +780,7 @@ fn static_builds_warn_about_extensions_in_any_module() {
     assert!(
         built
             .stderr_text()
-            .contains("/lib/m.gene: a --static executable cannot load native extensions"),
+            .contains("/lib/m.gene: a static executable cannot load native extensions"),
         "{}",
         describe("gene build --static", &built)
     );

@@ -25,12 +25,20 @@ GENE_APT_PACKAGES=(
   gcc-aarch64-linux-gnu
   libc6-dev-arm64-cross
   qemu-user
+  # LLVM's linker: ld.lld links the static musl executables, ld64.lld the
+  # macOS ones (against a libSystem stub gene writes, no Apple SDK)
+  lld-19
 )
 
-# Targets whose runtime `gene` embeds besides the host's (its build script
-# reads GENE_RUNTIME_TARGETS); each needs its Rust standard library.
+# Targets whose runtime `gene` embeds besides the host's: its build script
+# builds one for every supported target whose Rust standard library is
+# installed (musl's carries the C runtime objects the static link needs).
 GENE_CROSS_TARGETS=(
   aarch64-unknown-linux-gnu
+  x86_64-unknown-linux-musl
+  aarch64-unknown-linux-musl
+  x86_64-apple-darwin
+  aarch64-apple-darwin
 )
 
 # Prints a section header.
@@ -110,7 +118,8 @@ ensure_rust_components() {
 }
 
 # Adds the Rust standard library of every GENE_CROSS_TARGETS entry and
-# exports GENE_RUNTIME_TARGETS so that `gene` embeds their runtimes.
+# exports GENE_RUNTIME_TARGETS naming them, so that `gene` embeds their
+# runtimes and the tests require every one (tests/cross.rs).
 ensure_cross_targets() {
   local target installed
   installed="$(rustup target list --installed 2>/dev/null || true)"

@@ -13,8 +13,9 @@
 
 use crate::graph;
 use crate::link;
+use crate::link_ext;
 use crate::runtime_lib;
-use crate::targets::{self, Target};
+use crate::targets::{self, Libc, Target};
 use gene_cli::source::Source;
 use gene_frontend::image;
 use gene_llvm::ProtoStat;
@@ -84,7 +85,13 @@ pub struct Args {
     /// holding one
     #[arg(long, value_name = "PATH")]
     runtime: Option<PathBuf>,
-    /// The command that links (e.g. `zig cc -target aarch64-macos`)
+    /// Link this native extension (a static library `libNAME.a`) into the
+    /// executable, so that it imports as `NAME` without a dynamic loader
+    /// (for musl targets and --static; Linux only; repeatable)
+    #[arg(long = "link-extension", value_name = "LIBNAME.a")]
+    link_extensions: Vec<PathBuf>,
+    /// The command that links, instead of the target's default (e.g.
+    /// `zig cc -target aarch64-macos`)
     #[arg(long, value_name = "CMD")]
     linker: Option<String>,
 }
@@ -95,9 +102,7 @@ pub fn run(args: Args) -> ExitCode {
         Err(message) => return fail(2, &message),
     };
     if args.emit.is_none() {
-        if let Err(message) =
-            link::check_supported(target, args.linker.as_deref(), args.static_link)
-        {
+        if let Err(message) = link::check_supported(target, args.static_link) {
             return fail(1, &message);
         }
     }
@@ -129,14 +134,15 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let modules = graph.modules();
-    if args.static_link {
+    if (args.static_link || target.libc == Libc::Musl) && args.link_extensions.is_empty() {
         for (name, text) in graph.sources() {
             let uses =
                 gene_reader::read_all(text).is_ok_and(|forms| forms.iter().any(uses_extensions));
             if uses {
                 eprintln!(
-                    "warning: {name}: a --static executable cannot load native extensions; \
-                     importing one will raise ImportError"
+                    "warning: {name}: a static executable cannot load native extensions from \
+                     shared libraries; importing one will raise ImportError (link it in with \
+                     --link-extension libNAME.a)"
                 );
             }
         }
@@ -196,11 +202,14 @@ fn link_executable(
     fs::write(&object_path, object)
         .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;
     let runtime = runtime_lib::locate(target, args.runtime.as_deref(), scratch.path())?;
+    let extras = link_ext::prepare(target, &args.link_extensions, scratch.path())?;
     link::link(&link::Job {
         target,
         object: &object_path,
         runtime: &runtime,
         output,
+        scratch: scratch.path(),
+        extras: &extras,
         static_link: args.static_link,
         linker: args.linker.as_deref(),
     })

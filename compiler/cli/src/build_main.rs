@@ -1,12 +1,16 @@
 //! `gene-build`: the commands of `gene` that need LLVM or the embedded
 //! runtimes, `gene build` ([`build`], with [`link`], the linker driver, and
-//! [`runtime_lib`], finding `libgene_runtime.a`) and `gene targets`
+//! [`link_ext`], extensions linked in, [`macho_stub`], the libSystem stub
+//! of macOS links, and [`runtime_lib`],
+//! finding `libgene_runtime.a`) and `gene targets`
 //! ([`targets`]). `gene` runs this executable for them with the same
 //! arguments, so it parses them under the name `gene`.
 
 mod build;
 mod graph;
 mod link;
+mod link_ext;
+mod macho_stub;
 mod runtime_lib;
 mod scratch;
 mod targets;

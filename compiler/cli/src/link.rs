@@ -2,10 +2,17 @@
 //! executable (DESIGN.md §6).
 //!
 //! `--linker CMD` wins (split at whitespace, so `zig cc -target
-//! aarch64-macos` works). Otherwise Linux targets link with the C compiler
-//! the `cc` crate finds for the target (`cc` on the host,
-//! `aarch64-linux-gnu-gcc` for aarch64 from x86_64, or what `CC_<triple>`,
-//! `TARGET_CC` and `CC` name), and macOS targets need `--linker` for now.
+//! aarch64-macos` works). Otherwise each target has its default:
+//! - linux-gnu links with the C compiler the `cc` crate finds for the target
+//!   (`cc` on the host, `aarch64-linux-gnu-gcc` for aarch64 from x86_64, or
+//!   what `CC_<triple>`, `TARGET_CC` and `CC` name);
+//! - linux-musl links with LLVM's `ld.lld` (Debian's `lld-19`), fully
+//!   static, with musl's C runtime objects and `libc.a` that travel with
+//!   the runtime (`runtime_lib::MUSL_SUPPORT_FILES`): no C compiler, no
+//!   musl installation, no dynamic loader in the result;
+//! - macOS links with `ld64.lld` against a libSystem stub written for the
+//!   link (`macho_stub.rs`): no Apple SDK. lld ad-hoc signs arm64
+//!   executables, as macOS requires.
 //!
 //! The libraries after the runtime are what `rustc --print
 //! native-static-libs` reports for the runtime: for linux-gnu `-lgcc_s
@@ -13,19 +20,32 @@
 //! macOS libSystem only (the runtime links no Apple frameworks). A C
 //! compiler driver links libgcc statically instead of `-lgcc_s`
 //! (`-static-libgcc`: one shared library fewer to load at start-up).
+//!
+//! Reproducibility: nothing here puts the scratch directory's (random) name
+//! into the executable: the ELF linkers record no input paths, and
+//! ld64.lld, which records object paths for debuggers (`N_OSO`), runs with
+//! `-oso_prefix` of the scratch directory and `ZERO_AR_DATE=1` (no
+//! modification times).
 
-use crate::targets::{self, Os, Target};
+use crate::macho_stub;
+use crate::runtime_lib::Runtime;
+use crate::targets::{self, Libc, Os, Target};
 use std::ffi::OsString;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What to link.
 pub struct Job<'a> {
     pub target: &'static Target,
     pub object: &'a Path,
-    pub runtime: &'a Path,
+    pub runtime: &'a Runtime,
     pub output: &'a Path,
+    /// A directory for files of the link (the libSystem stub).
+    pub scratch: &'a Path,
+    /// Objects and archives to link after the program's object
+    /// (`--link-extension`, see `link_ext.rs`).
+    pub extras: &'a [PathBuf],
     /// `--static`: a fully static executable.
     pub static_link: bool,
     /// `--linker`: the command to link with, instead of the default.
@@ -33,11 +53,7 @@ pub struct Job<'a> {
 }
 
 /// Checks, before anything is compiled, that `target` can be linked at all.
-pub fn check_supported(
-    target: &Target,
-    linker: Option<&str>,
-    static_link: bool,
-) -> Result<(), String> {
+pub fn check_supported(target: &Target, static_link: bool) -> Result<(), String> {
     if target.os == Os::MacOs && static_link {
         return Err(
             "--static is not available for macOS: executables there always link libSystem \
@@ -45,21 +61,12 @@ pub fn check_supported(
                 .to_string(),
         );
     }
-    if target.os == Os::MacOs && linker.is_none() {
-        return Err(format!(
-            "linking for macOS ({}) needs --linker: gene cannot link Mach-O executables by \
-             itself yet; pass a linker that can, e.g. --linker \"zig cc -target {}-macos\" or \
-             --linker ld64.lld (with a libSystem stub), or use --emit obj",
-            target.triple,
-            target.triple.split('-').next().unwrap_or("x86_64"),
-        ));
-    }
     Ok(())
 }
 
 /// Links `job.output`; the error says what failed and how to fix it.
 pub fn link(job: &Job) -> Result<(), String> {
-    check_supported(job.target, job.linker, job.static_link)?;
+    check_supported(job.target, job.static_link)?;
     let (mut command, shown_name, driver) = match job.linker {
         Some(cmd) => {
             let mut words = cmd.split_whitespace();
@@ -70,14 +77,38 @@ pub fn link(job: &Job) -> Result<(), String> {
             command.args(words);
             (command, program.to_string(), is_driver(program))
         }
-        None => {
-            let (command, name) = default_linker(job.target)?;
-            (command, name, true)
-        }
+        None => match job.target.libc {
+            Libc::Gnu => {
+                let (command, name) = default_linker(job.target)?;
+                (command, name, true)
+            }
+            Libc::Musl | Libc::System => {
+                let names = lld_names(job.target);
+                let program = find_program(names).ok_or_else(|| missing_lld(job.target))?;
+                let name = program.display().to_string();
+                (Command::new(program), name, false)
+            }
+        },
     };
-    command.arg(job.object).arg(job.runtime);
-    command.args(library_args(job.target, job.static_link, driver));
-    command.arg("-o").arg(job.output);
+    match (job.target.libc, driver) {
+        (Libc::Musl, false) => musl_args(&mut command, job),
+        (Libc::System, false) => macho_args(&mut command, job)?,
+        (Libc::Musl, true) => {
+            // A driver that targets musl brings its own C library and
+            // start-up files; the runtime still needs the unwinder.
+            command.arg(job.object).args(job.extras);
+            command.arg(&job.runtime.archive);
+            command.arg(job.runtime.support_dir.join("libunwind.a"));
+            command.args(["-static", "-Wl,--gc-sections", "-o"]);
+            command.arg(job.output);
+        }
+        (Libc::Gnu | Libc::System, _) => {
+            command.arg(job.object).args(job.extras);
+            command.arg(&job.runtime.archive);
+            command.args(library_args(job.target, job.static_link, driver));
+            command.arg("-o").arg(job.output);
+        }
+    }
 
     let output = match command.output() {
         Ok(output) => output,
@@ -102,6 +133,94 @@ pub fn link(job: &Job) -> Result<(), String> {
         }
     }
     Err(report)
+}
+
+/// A fully static musl executable with `ld.lld`: musl's start-up objects
+/// around the program, the runtime, the unwinder and musl's libc.
+fn musl_args(command: &mut Command, job: &Job) {
+    let support = |name: &str| job.runtime.support_dir.join(name);
+    command.args(["-static", "--gc-sections", "-o"]);
+    command.arg(job.output);
+    command.args([support("crt1.o"), support("crti.o"), support("crtbegin.o")]);
+    command.arg(job.object).args(job.extras);
+    command.arg(&job.runtime.archive);
+    command.args([
+        support("libunwind.a"),
+        support("libc.a"),
+        support("crtend.o"),
+        support("crtn.o"),
+    ]);
+}
+
+/// A Mach-O executable with `ld64.lld` against a libSystem stub written
+/// into the scratch directory for exactly the symbols the link imports.
+fn macho_args(command: &mut Command, job: &Job) -> Result<(), String> {
+    let arch = macho_stub::arch_name(job.target);
+    macho_stub::write_libsystem_stub(
+        job.scratch,
+        arch,
+        &[job.object, job.runtime.archive.as_path()],
+    )?;
+    command.args(["-arch", arch, "-platform_version", "macos"]);
+    command.args([macho_stub::MIN_MACOS, macho_stub::MIN_MACOS]);
+    command.arg("-o").arg(job.output);
+    command.arg(job.object).arg(&job.runtime.archive);
+    command.arg("-L").arg(job.scratch).arg("-lSystem");
+    command.arg("-dead_strip");
+    command.arg("-oso_prefix").arg(job.scratch);
+    command.env("ZERO_AR_DATE", "1");
+    Ok(())
+}
+
+/// The names `ld.lld` / `ld64.lld` go by: unversioned, then Debian's
+/// versioned names, then LLVM 19's own directory.
+fn lld_names(target: &Target) -> &'static [&'static str] {
+    match target.os {
+        Os::MacOs => &["ld64.lld", "ld64.lld-19", "/usr/lib/llvm-19/bin/ld64.lld"],
+        Os::Linux => &["ld.lld", "ld.lld-19", "/usr/lib/llvm-19/bin/ld.lld"],
+    }
+}
+
+/// The first of `names` that is an executable file: an absolute name as
+/// it is, another one on `PATH`.
+pub fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names.iter().find_map(|name| {
+        let name = Path::new(name);
+        if name.is_absolute() {
+            return name.is_file().then(|| name.to_path_buf());
+        }
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+fn missing_lld(target: &Target) -> String {
+    let name = Path::new(lld_names(target)[0]);
+    format!(
+        "cannot find {}, which links for {}: install it with `apt-get install lld-19` (what \
+         scripts/test and scripts/demo do), or name a linker with --linker",
+        name.display(),
+        target.triple
+    )
+}
+
+/// What `gene targets` says a build for `target` links with.
+pub fn default_linker_name(target: &Target) -> String {
+    match target.libc {
+        Libc::Gnu => match default_linker(target) {
+            Ok((_, name)) => format!("links with {name}"),
+            Err(_) => "no C compiler found to link with".to_string(),
+        },
+        Libc::Musl | Libc::System => match find_program(lld_names(target)) {
+            Some(path) => format!("links with {}", path.display()),
+            None => format!(
+                "links with {}: not found, apt-get install lld-19",
+                lld_names(target)[0]
+            ),
+        },
+    }
 }
 
 /// The C compiler the `cc` crate picks for a Linux target, with the flags it
@@ -238,11 +357,10 @@ mod tests {
     }
 
     #[test]
-    fn macos_needs_a_linker() {
+    fn macos_cannot_be_static() {
         let target = targets::resolve("aarch64-apple-darwin").unwrap();
-        let error = check_supported(target, None, false).unwrap_err();
-        assert!(error.contains("--linker"), "{error}");
-        assert!(check_supported(target, Some("zig cc"), false).is_ok());
-        assert!(check_supported(target, Some("zig cc"), true).is_err());
+        assert!(check_supported(target, false).is_ok());
+        let error = check_supported(target, true).unwrap_err();
+        assert!(error.contains("--static"), "{error}");
     }
 }

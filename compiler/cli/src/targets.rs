@@ -7,7 +7,7 @@
 //! known by its Rust triple (the name of its runtime library) and carries
 //! the triple handed to LLVM: macOS triples get an explicit minimum version.
 
-use crate::runtime_lib;
+use crate::{link, runtime_lib};
 use std::process::ExitCode;
 use std::str::FromStr;
 use target_lexicon::{Architecture, Environment, OperatingSystem, Triple};
@@ -19,6 +19,18 @@ pub enum Os {
     MacOs,
 }
 
+/// The C library a Linux target links against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Libc {
+    /// glibc, linked dynamically by the target's C compiler.
+    Gnu,
+    /// musl, linked statically by `ld.lld` with the C runtime objects
+    /// embedded beside the runtime: no dynamic loader at all.
+    Musl,
+    /// macOS's libSystem.
+    System,
+}
+
 /// A supported target.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Target {
@@ -27,6 +39,7 @@ pub struct Target {
     /// The triple LLVM compiles for.
     pub llvm_triple: &'static str,
     pub os: Os,
+    pub libc: Libc,
     /// For Linux targets, the Debian package of the cross C compiler that
     /// links for this target from another host.
     pub cross_gcc_package: Option<&'static str>,
@@ -38,24 +51,42 @@ pub const TARGETS: &[Target] = &[
         triple: "x86_64-unknown-linux-gnu",
         llvm_triple: "x86_64-unknown-linux-gnu",
         os: Os::Linux,
+        libc: Libc::Gnu,
         cross_gcc_package: Some("gcc-x86-64-linux-gnu"),
     },
     Target {
         triple: "aarch64-unknown-linux-gnu",
         llvm_triple: "aarch64-unknown-linux-gnu",
         os: Os::Linux,
+        libc: Libc::Gnu,
         cross_gcc_package: Some("gcc-aarch64-linux-gnu"),
+    },
+    Target {
+        triple: "x86_64-unknown-linux-musl",
+        llvm_triple: "x86_64-unknown-linux-musl",
+        os: Os::Linux,
+        libc: Libc::Musl,
+        cross_gcc_package: None,
+    },
+    Target {
+        triple: "aarch64-unknown-linux-musl",
+        llvm_triple: "aarch64-unknown-linux-musl",
+        os: Os::Linux,
+        libc: Libc::Musl,
+        cross_gcc_package: None,
     },
     Target {
         triple: "x86_64-apple-darwin",
         llvm_triple: "x86_64-apple-macosx11.0.0",
         os: Os::MacOs,
+        libc: Libc::System,
         cross_gcc_package: None,
     },
     Target {
         triple: "aarch64-apple-darwin",
         llvm_triple: "arm64-apple-macosx11.0.0",
         os: Os::MacOs,
+        libc: Libc::System,
         cross_gcc_package: None,
     },
 ];
@@ -92,18 +123,19 @@ pub fn resolve(spelling: &str) -> Result<&'static Target, String> {
         Architecture::Aarch64(_) => "aarch64",
         _ => return Err(unsupported(format!("unsupported target `{spelling}`"))),
     };
-    let os = match triple.operating_system {
+    let libc = match triple.operating_system {
         OperatingSystem::Linux
             if matches!(triple.environment, Environment::Gnu | Environment::Unknown) =>
         {
-            Os::Linux
+            Libc::Gnu
         }
-        OperatingSystem::Darwin(_) | OperatingSystem::MacOSX(_) => Os::MacOs,
+        OperatingSystem::Linux if triple.environment == Environment::Musl => Libc::Musl,
+        OperatingSystem::Darwin(_) | OperatingSystem::MacOSX(_) => Libc::System,
         _ => return Err(unsupported(format!("unsupported target `{spelling}`"))),
     };
     TARGETS
         .iter()
-        .find(|t| t.os == os && t.triple.starts_with(arch))
+        .find(|t| t.libc == libc && t.triple.starts_with(arch))
         .ok_or_else(|| unsupported(format!("unsupported target `{spelling}`")))
 }
 
@@ -126,19 +158,15 @@ pub fn run(_args: Args) -> ExitCode {
         let runtime = match runtime_lib::availability(target) {
             Some(source) => format!("runtime: {source}"),
             None => format!(
-                "runtime: missing (build gene with {}={} and `rustup target add {}`)",
-                runtime_lib::TARGETS_ENV,
-                target.triple,
+                "runtime: missing (`rustup target add {}`, then rebuild gene)",
                 target.triple
             ),
         };
         let mut notes = Vec::new();
         if host.is_some_and(|h| h == target) {
-            notes.push("host");
+            notes.push("host".to_string());
         }
-        if target.os == Os::MacOs {
-            notes.push("links with --linker");
-        }
+        notes.push(link::default_linker_name(target));
         let notes = if notes.is_empty() {
             String::new()
         } else {
@@ -160,6 +188,9 @@ mod tests {
             ("x86_64-pc-linux-gnu", "x86_64-unknown-linux-gnu"),
             ("aarch64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"),
             ("aarch64-linux-gnu", "aarch64-unknown-linux-gnu"),
+            ("x86_64-unknown-linux-musl", "x86_64-unknown-linux-musl"),
+            ("x86_64-linux-musl", "x86_64-unknown-linux-musl"),
+            ("aarch64-unknown-linux-musl", "aarch64-unknown-linux-musl"),
             ("x86_64-apple-darwin", "x86_64-apple-darwin"),
             ("aarch64-apple-darwin", "aarch64-apple-darwin"),
             ("arm64-apple-macosx11.0", "aarch64-apple-darwin"),

@@ -9,6 +9,7 @@
 //! Architecture invariant: this crate is the only one that knows LLVM; the
 //! runtime never depends on it.
 
+pub mod ext_table;
 pub mod lower;
 pub mod runtime_fns;
 

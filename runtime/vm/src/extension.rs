@@ -552,6 +552,10 @@ impl Vm {
     /// returns its namespace.
     pub fn load_extension(&self, path: &str, importer: &str) -> VmResult {
         let shown = with_suffix(path);
+        let name = crate::linked_ext::name_of(path);
+        if let Some(init) = crate::linked_ext::find(&name) {
+            return self.load_linked(init, &name, &shown);
+        }
         let importer = self.importing_file(importer);
         let found = crate::modules::find_file(
             &shown,
@@ -561,6 +565,7 @@ impl Vm {
         );
         match found {
             Some(file) => self.load_extension_file(&file, &shown),
+            None if !dynamic_loading_available() => Err(self.static_error(&shown)),
             None => {
                 Err(self.import_error(format!("Failed to load extension: {shown}: no such file")))
             }
@@ -571,6 +576,14 @@ impl Vm {
     /// `GENE_EXTENSION_PATH` or the program's directory (never the working
     /// directory); defined as member `name` of `genex` once loaded.
     pub fn load_genex(&self, name: Symbol) -> VmResult {
+        if let Some(init) = crate::linked_ext::find(name.name()) {
+            let ns = self.load_linked(init, name.name(), name.name())?;
+            if let Some(table) = namespace_of(self.genex_ns) {
+                table.members.borrow_mut().insert(name, ns);
+                bump_epoch();
+            }
+            return Ok(ns);
+        }
         let file = format!(
             "{}{}{}",
             std::env::consts::DLL_PREFIX,
@@ -583,6 +596,9 @@ impl Vm {
             .map(|dir| dir.join(&file))
             .find(|p| p.is_file());
         let Some(found) = found else {
+            if !dynamic_loading_available() {
+                return Err(self.static_error(&file));
+            }
             return Err(self.import_error(format!(
                 "Failed to load extension: {file}: not found in GENE_EXTENSION_PATH \
                  or the program's directory"
@@ -596,6 +612,15 @@ impl Vm {
         Ok(ns)
     }
 
+    /// The error for loading a shared library into a static executable.
+    fn static_error(&self, shown: &str) -> Value {
+        self.import_error(format!(
+            "Failed to load extension: {shown}: this executable is statically linked \
+             (gene build --static, or a musl target) and cannot load shared libraries; \
+             link the extension in with gene build --link-extension libNAME.a"
+        ))
+    }
+
     /// Loads (once) and initialises the library at `file`; `shown` names it
     /// in errors.
     fn load_extension_file(&self, file: &Path, shown: &str) -> VmResult {
@@ -604,10 +629,7 @@ impl Vm {
             return Ok(ns);
         }
         if !dynamic_loading_available() {
-            return Err(self.import_error(format!(
-                "Failed to load extension: {shown}: this executable is statically linked \
-                 (gene build --static) and cannot load shared libraries"
-            )));
+            return Err(self.static_error(shown));
         }
         // Safety: loading a library runs its initialisers; extensions are
         // trusted code, as modules are.
@@ -628,7 +650,27 @@ impl Vm {
             .unwrap_or_default();
         let stem = stem
             .strip_prefix(std::env::consts::DLL_PREFIX)
-            .unwrap_or(&stem);
+            .unwrap_or(&stem)
+            .to_string();
+        let ns = self.init_extension(init, key, &stem, shown)?;
+        // Never unloaded: finalizers and natives point into the library.
+        std::mem::forget(library);
+        Ok(ns)
+    }
+
+    /// Initialises (once) the extension `name` linked into the executable
+    /// (`gene build --link-extension`, see `linked_ext.rs`).
+    fn load_linked(&self, init: InitFn, name: &str, shown: &str) -> VmResult {
+        let key = PathBuf::from(format!("<linked>/{name}"));
+        if let Some(ns) = REGISTRY.with(|r| r.borrow().loaded.get(&key).copied()) {
+            return Ok(ns);
+        }
+        self.init_extension(init, key, name, shown)
+    }
+
+    /// Runs an extension's `init` into a new namespace `stem` and caches the
+    /// result under `key`.
+    fn init_extension(&self, init: InitFn, key: PathBuf, stem: &str, shown: &str) -> VmResult {
         let ns = new_namespace(stem, Value::NIL);
         // Extensions keep the table: it lives as long as the process.
         let host: &'static GeneHostApi = Box::leak(Box::new(host_api(self)));
@@ -663,8 +705,6 @@ impl Vm {
             gene_core::gc::register_root(result);
         }
         let ns = result;
-        // Never unloaded: finalizers and natives point into the library.
-        std::mem::forget(library);
         REGISTRY.with(|r| r.borrow_mut().loaded.insert(key, ns));
         Ok(ns)
     }

@@ -20,6 +20,7 @@ pub mod collect;
 pub mod errors;
 pub mod extension;
 pub mod interp;
+pub mod linked_ext;
 pub mod modules;
 pub mod names;
 pub mod selector;
