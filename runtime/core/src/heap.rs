@@ -9,6 +9,7 @@ use crate::object::{
     BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, Instance, Namespace,
     NativeFn, PropMap, Range,
 };
+use crate::stream::FileObj;
 use crate::symbol::Symbol;
 use crate::value::Value;
 use std::cell::{Cell, RefCell};
@@ -123,6 +124,8 @@ pub enum Obj {
     EnumMember(EnumMember),
     /// A host object of an extension, finalized when unreachable.
     Custom(Box<Custom>),
+    /// An open stream (spec 07 §7.3); dropping it closes the file.
+    File(Box<FileObj>),
 }
 
 /// Allocates `obj` on the heap and returns a value pointing to it.
@@ -210,6 +213,7 @@ impl Obj {
             Obj::Future(_) => size_of::<Future>(),
             Obj::EnumType(_) => size_of::<EnumType>(),
             Obj::Custom(_) => size_of::<Custom>(),
+            Obj::File(f) => size_of::<FileObj>() + f.name.len(),
             _ => 0,
         }) as u64
     }
@@ -256,6 +260,7 @@ impl Obj {
             Obj::EnumType(e) => e.members.borrow().values().for_each(|v| visit(*v)),
             Obj::EnumMember(m) => visit(m.parent),
             Obj::Custom(c) => visit(c.class),
+            Obj::File(_) => {}
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod interp;
 pub mod modules;
 pub mod names;
 pub mod selector;
+pub mod stdio;
 pub mod step;
 pub mod vm;
 

@@ -15,12 +15,16 @@
 mod array;
 mod base64;
 mod core;
+pub(crate) mod file;
+mod fs;
 mod future;
 mod gene;
 mod io;
 mod json;
 mod map;
 mod object;
+mod os;
+mod path;
 mod random;
 mod range;
 mod set;
@@ -146,6 +150,10 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     future::install(vm);
     time::install(vm);
     io::install(vm);
+    fs::install(vm);
+    file::install(vm);
+    path::install(vm);
+    os::install(vm);
     random::install(vm);
     base64::install(vm);
     crate::extension::install(vm);
