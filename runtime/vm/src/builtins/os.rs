@@ -300,14 +300,15 @@ fn exec(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult 
     })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(vm.error(
-            ErrorKind::IOError,
-            format!(
-                "{WHO}: Command '{cmdline}' failed with status {}: {}",
-                status_code(output.status),
-                stderr.trim_end()
-            ),
-        ));
+        let mut message = format!(
+            "{WHO}: Command '{cmdline}' failed with status {}",
+            status_code(output.status)
+        );
+        if !stderr.trim_end().is_empty() {
+            message.push_str(": ");
+            message.push_str(stderr.trim_end());
+        }
+        return Err(vm.error(ErrorKind::IOError, message));
     }
     Ok(heap::string(String::from_utf8_lossy(&output.stdout)))
 }
