@@ -25,6 +25,10 @@ GENE_APT_PACKAGES=(
   gcc-aarch64-linux-gnu
   libc6-dev-arm64-cross
   qemu-user
+  # `script`, the pseudo-terminal tests/stdio.rs runs programs on, and
+  # `kill` for its signal tests
+  bsdutils
+  procps
 )
 
 # Targets whose runtime `gene` embeds besides the host's (its build script
