@@ -662,3 +662,76 @@ fn runtime_table_signatures_match_the_abi_source() {
         );
     }
 }
+
+/// The names of the functions an executable defines.
+fn defined_symbols(exe: &Path) -> Vec<String> {
+    let bytes = fs::read(exe).unwrap_or_else(|e| panic!("read {}: {e}", exe.display()));
+    let file = object::File::parse(&*bytes).expect("parse the executable");
+    file.symbols()
+        .filter(|s| s.is_definition())
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .collect()
+}
+
+/// Regular expressions and DateTime are linked only into executables whose
+/// program may use them (gene-frontend's `libraries`): hello world carries
+/// neither the `regex` nor the `jiff` crate, a program with a regex
+/// literal or a DateTime carries them and works.
+#[test]
+fn unused_regex_and_datetime_are_not_linked() {
+    let dir = scratch_dir("libraries");
+    let hello = build_ok(&dir, &example("hello.gene"), "hello", &[]);
+    let carries = |exe: &Path, krate: &str| defined_symbols(exe).iter().any(|s| s.contains(krate));
+    assert!(
+        !carries(&hello, "regex_automata"),
+        "hello world links regex"
+    );
+    assert!(!carries(&hello, "jiff"), "hello world links jiff");
+
+    let src = dir.join("uses.gene");
+    fs::write(
+        &src,
+        "(println (\"a1b22\" .split #/\\d+/))\n\
+         (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n",
+    )
+    .expect("write the program");
+    let uses = build_ok(&dir, "uses.gene", "uses", &[]);
+    assert!(
+        carries(&uses, "regex_automata"),
+        "the regex program lacks regex"
+    );
+    assert!(carries(&uses, "jiff"), "the DateTime program lacks jiff");
+    assert_prints(&dir, &uses, "[a b ]\n1970-01-01T09:00:00+09:00\n");
+}
+
+/// `gene/datetime/now` is in the zone `TZ` names, in both tiers; with no
+/// system time-zone database (`TZDIR` pointing nowhere) the bundled copy
+/// still resolves IANA names (spec 07 §7.11).
+#[test]
+fn local_zone_follows_tz_and_bundled_zones_are_a_fallback() {
+    let dir = scratch_dir("timezones");
+    let src = dir.join("zones.gene");
+    fs::write(
+        &src,
+        "(println (((gene/datetime/now) .to_s) .ends_with \"+09:00\"))\n\
+         (println ((gene/datetime/from_timestamp 1700000000) .in_tz \"America/New_York\"))\n",
+    )
+    .expect("write the program");
+    let expected = "true\n2023-11-14T17:13:20-05:00\n";
+    let exe = build_ok(&dir, "zones.gene", "zones", &[]);
+    let run = gene_command(&dir, &["run", "zones.gene"]);
+    let mut built = Command::new(&exe);
+    built.current_dir(&dir);
+    for (what, mut command) in [("gene run", run), ("the executable", built)] {
+        command
+            .env("TZ", "Asia/Tokyo")
+            .env("TZDIR", dir.join("no-such-dir"));
+        let ran = run_captured(command, None, TIMEOUT).expect("start the program");
+        assert_eq!(
+            (ran.termination.code(), ran.stdout_text().as_str()),
+            (Some(0), expected),
+            "{}",
+            describe(what, &ran)
+        );
+    }
+}

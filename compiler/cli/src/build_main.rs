@@ -37,6 +37,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Regular expressions and DateTime (see `link_libraries`).
+    gene_vm::builtins::link_libraries();
     let cli = Cli::parse();
     gene_cli::run_on_worker(move || match cli.command {
         Command::Build(args) => build::run(args),

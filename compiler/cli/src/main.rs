@@ -58,6 +58,8 @@ struct Delegated {
 }
 
 fn main() -> ExitCode {
+    // Regular expressions and DateTime (see `link_libraries`).
+    gene_vm::builtins::link_libraries();
     let cli = Cli::parse();
     let delegated = match cli.command {
         Command::Build(d) => ("build", d),

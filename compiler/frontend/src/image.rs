@@ -245,6 +245,8 @@ const RANGE: u8 = 15;
 const QUOTE: u8 = 16;
 const UNQUOTE: u8 = 17;
 const UNQUOTE_DISCARD: u8 = 18;
+/// A regex literal: its pattern and flag bits.
+const REGEX: u8 = 19;
 
 // Pattern item tags.
 const PAT_BIND: u8 = 0;
@@ -724,6 +726,13 @@ impl Writer {
             Obj::EnumMember(_) => Err(ImageError::UnsupportedValue("enum member")),
             Obj::Custom(_) => Err(ImageError::UnsupportedValue("host object")),
             Obj::File(_) => Err(ImageError::UnsupportedValue("file")),
+            Obj::Regex(r) => {
+                self.u8(REGEX);
+                self.str(&r.pattern);
+                self.u8(r.flags);
+                Ok(Vec::new())
+            }
+            Obj::Host(_) => Err(ImageError::UnsupportedValue("library value")),
         }
     }
 
@@ -1349,6 +1358,13 @@ impl<'a> Reader<'a> {
             QUOTE => open(OpenKind::Quote, 1),
             UNQUOTE => open(OpenKind::Unquote { discard: false }, 1),
             UNQUOTE_DISCARD => open(OpenKind::Unquote { discard: true }, 1),
+            REGEX => {
+                let pattern = self.str()?;
+                let flags = self.u8()?;
+                ValueHead::Done(heap::alloc(Obj::Regex(Box::new(
+                    gene_core::object::Regex::new(pattern, flags),
+                ))))
+            }
             _ => return Err(self.corrupt("unknown value tag")),
         })
     }

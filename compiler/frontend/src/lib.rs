@@ -12,6 +12,7 @@
 pub mod compiler;
 pub mod disasm;
 pub mod image;
+pub mod libraries;
 pub mod quote;
 
 pub use compiler::{compile_eval, compile_program, CompileError, EvalScope, Outer, Session};

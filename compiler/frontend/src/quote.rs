@@ -5,6 +5,7 @@
 //! to compile them ([`value_to_form`]).
 
 use gene_core::heap::{self, Obj};
+use gene_core::object::Regex;
 use gene_core::object::{prop_map, Gene, PropMap, Range};
 use gene_core::{Symbol, Value};
 use gene_reader::{Form, FormKind, Span};
@@ -20,6 +21,9 @@ pub fn form_to_value(form: &Form) -> Value {
         FormKind::Float(f) => Value::float(*f),
         FormKind::Char(c) => Value::char(*c),
         FormKind::Str(s) => heap::string(s.as_str()),
+        FormKind::Regex { pattern, flags } => heap::alloc(Obj::Regex(Box::new(
+            gene_core::object::Regex::new(pattern.as_str(), Regex::parse_flags(flags).unwrap_or(0)),
+        ))),
         FormKind::Symbol(s) => Value::symbol(Symbol::intern(s)),
         FormKind::ComplexSymbol(parts) => complex_symbol(parts),
         FormKind::Array(items) => heap::array(items.iter().map(form_to_value).collect()),
@@ -102,6 +106,10 @@ fn value_to_form_kind(v: Value, span: Span, depth: usize) -> FormKind {
     match v.obj() {
         Some(Obj::Int(i)) => FormKind::Int(*i),
         Some(Obj::Str(s)) => FormKind::Str(s.to_string()),
+        Some(Obj::Regex(r)) => FormKind::Regex {
+            pattern: r.pattern.to_string(),
+            flags: r.flag_letters(),
+        },
         Some(Obj::ComplexSymbol(parts)) => {
             FormKind::ComplexSymbol(parts.iter().map(|p| p.name().to_string()).collect())
         }

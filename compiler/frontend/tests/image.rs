@@ -67,6 +67,7 @@ fn same_value(a: Value, b: Value) -> bool {
                 && all(&g.children.borrow(), &h.children.borrow())
         }
         (Obj::Range(r), Obj::Range(s)) => r == s,
+        (Obj::Regex(r), Obj::Regex(s)) => r.pattern == s.pattern && r.flags == s.flags,
         (Obj::Quote(v), Obj::Quote(w)) => same_value(*v, *w),
         (Obj::Unquote(v, d), Obj::Unquote(w, e)) => d == e && same_value(*v, *w),
         _ => false,

@@ -142,7 +142,15 @@ pub fn compile(
             int_body,
         });
     }
-    emit_entry(&cx, &module, image, &natives, &program.cache_words());
+    let libraries = gene_frontend::libraries::uses_libraries(protos);
+    emit_entry(
+        &cx,
+        &module,
+        image,
+        &natives,
+        &program.cache_words(),
+        libraries,
+    );
     debug.finish();
     module
         .verify()
@@ -177,6 +185,7 @@ fn emit_entry<'ctx>(
     image: &[u8],
     natives: &[Option<inkwell::values::FunctionValue<'ctx>>],
     cache_words: &[inkwell::values::PointerValue<'ctx>],
+    libraries: bool,
 ) {
     let i8 = cx.i8_type();
     let i32 = cx.i32_type();
@@ -219,6 +228,12 @@ fn emit_entry<'ctx>(
     let entry = cx.append_basic_block(main, "entry");
     let b = cx.create_builder();
     b.position_at_end(entry);
+    if libraries {
+        // Links regular expressions and DateTime (see gene-frontend's
+        // `libraries`): only programs that may use them carry them.
+        let use_libraries = runtime_fns::runtime_fn(cx, module, "gene_rt_use_libraries");
+        let _ = b.build_call(use_libraries, &[], "");
+    }
     let rt_main = runtime_fns::runtime_fn(cx, module, "gene_rt_main");
     let argc = main.get_nth_param(0).map(|p| p.into_int_value());
     let argv = main.get_nth_param(1).map(|p| p.into_pointer_value());

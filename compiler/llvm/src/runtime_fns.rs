@@ -33,6 +33,11 @@ pub const RUNTIME_FNS: &[RuntimeFn] = &[
         ret: I32,
     },
     RuntimeFn {
+        name: "gene_rt_use_libraries",
+        params: &[],
+        ret: Void,
+    },
+    RuntimeFn {
         name: "gene_take_exception",
         params: &[],
         ret: I64,

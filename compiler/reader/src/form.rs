@@ -46,6 +46,12 @@ pub enum FormKind {
     Unquote(Box<Form>),
     /// `%_x`
     UnquoteDiscard(Box<Form>),
+    /// `#/pattern/flags` (spec 07 §7.6): the pattern with `\/` read as `/`,
+    /// the flags among `imsx`, in that order.
+    Regex {
+        pattern: String,
+        flags: String,
+    },
 }
 
 impl Form {

@@ -16,4 +16,6 @@ mod reader;
 
 pub use diagnostic::{render_diagnostic, LineIndex};
 pub use form::{Form, FormKind, Span};
-pub use reader::{read_all, read_one, ParseError, MAX_NESTING};
+pub use reader::{
+    read_all, read_one, set_regex_validator, ParseError, RegexValidator, MAX_NESTING,
+};

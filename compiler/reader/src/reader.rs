@@ -26,6 +26,8 @@ mod cursor;
 mod frame;
 mod number;
 mod props;
+mod regex;
+pub use regex::{set_regex_validator, RegexValidator};
 mod symbol;
 mod text;
 
@@ -233,10 +235,7 @@ fn scan<'a>(cur: &mut Cursor<'a>) -> Result<Event<'a>> {
                 let interpolation = text::Interpolation::open(cur);
                 Ok(Event::open(at, FrameKind::Interpolation(interpolation)))
             }
-            Some('/') => Err(ParseError::new(
-                cur.span_of_next(),
-                "regex literals (`#/.../`) are not supported",
-            )),
+            Some('/') => regex::read_regex(cur).map(Event::Form),
             _ => symbol::read_symbol(cur).map(Event::Form),
         },
         '"' => text::read_string(cur).map(Event::Form),

@@ -6,8 +6,8 @@
 //! it holds ([`Obj::trace`]).
 
 use crate::object::{
-    BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, Instance, Namespace,
-    NativeFn, PropMap, Range,
+    BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, HostValue, Instance,
+    Namespace, NativeFn, PropMap, Range, Regex,
 };
 use crate::stream::FileObj;
 use crate::symbol::Symbol;
@@ -126,6 +126,10 @@ pub enum Obj {
     Custom(Box<Custom>),
     /// An open stream (spec 07 §7.3); dropping it closes the file.
     File(Box<FileObj>),
+    /// A regular expression (spec 07 §7.6).
+    Regex(Box<Regex>),
+    /// A value of a library kind (DateTime, Match), freed with its cell.
+    Host(Box<dyn HostValue>),
 }
 
 /// Allocates `obj` on the heap and returns a value pointing to it.
@@ -214,6 +218,8 @@ impl Obj {
             Obj::EnumType(_) => size_of::<EnumType>(),
             Obj::Custom(_) => size_of::<Custom>(),
             Obj::File(f) => size_of::<FileObj>() + f.name.len(),
+            Obj::Regex(r) => size_of::<Regex>() + r.pattern.len(),
+            Obj::Host(h) => std::mem::size_of_val(&**h),
             _ => 0,
         }) as u64
     }
@@ -261,6 +267,11 @@ impl Obj {
             Obj::EnumMember(m) => visit(m.parent),
             Obj::Custom(c) => visit(c.class),
             Obj::File(_) => {}
+            Obj::Regex(_) => {}
+            Obj::Host(h) => {
+                visit(h.class());
+                h.trace(visit);
+            }
         }
     }
 }

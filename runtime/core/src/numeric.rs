@@ -208,7 +208,10 @@ pub fn compare(op: CmpOp, a: Value, b: Value) -> CoreResult<bool> {
         _ => match (a.as_str(), b.as_str(), a.as_char(), b.as_char()) {
             (Some(x), Some(y), _, _) => Some(x.as_bytes().cmp(y.as_bytes())),
             (_, _, Some(x), Some(y)) => Some(x.cmp(&y)),
-            _ => None,
+            _ => match (a.obj(), b.obj()) {
+                (Some(Obj::Host(x)), Some(Obj::Host(y))) => x.compare(&**y),
+                _ => None,
+            },
         },
     };
     match ordering {
@@ -261,6 +264,8 @@ pub fn equals(a: Value, b: Value) -> bool {
         }
         (Obj::Range(x), Obj::Range(y)) => x == y,
         (Obj::Quote(x), Obj::Quote(y)) => equals(*x, *y),
+        (Obj::Regex(x), Obj::Regex(y)) => x.pattern == y.pattern && x.flags == y.flags,
+        (Obj::Host(x), Obj::Host(y)) => x.compare(&**y) == Some(std::cmp::Ordering::Equal),
         _ => false,
     }
 }

@@ -184,3 +184,86 @@ impl Custom {
         }
     }
 }
+
+/// A value of a kind the runtime's library defines (a DateTime, a regex
+/// Match): core traces, prints, compares and frees it through this trait and
+/// knows nothing of its payload, so the crates behind it (dates, regular
+/// expressions) stay out of core.
+pub trait HostValue: std::any::Any {
+    /// The class giving the value its methods.
+    fn class(&self) -> Value;
+    /// The class name, for messages.
+    fn type_name(&self) -> &'static str;
+    /// Appends the display form (or the repr form when `repr`).
+    fn write(&self, out: &mut String, repr: bool);
+    /// Calls `visit` on every value held.
+    fn trace(&self, _visit: &mut dyn FnMut(Value)) {}
+    /// The order of two values of the same kind, if they have one (`<`,
+    /// `==` ...).
+    fn compare(&self, _other: &dyn HostValue) -> Option<std::cmp::Ordering> {
+        None
+    }
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// A regular expression (spec 07 §7.6): its pattern (`\/` already read as
+/// `/`), its flags, and the compiled matcher, built by the runtime on first
+/// use (core does not link the regex engine; the reader has validated the
+/// pattern).
+pub struct Regex {
+    pub pattern: Box<str>,
+    /// [`Regex::FLAGS`] bits.
+    pub flags: u8,
+    pub compiled: std::cell::OnceCell<Box<dyn std::any::Any>>,
+}
+
+impl Regex {
+    /// The flag letters in printing order, bit `i` for letter `i`.
+    pub const FLAGS: &'static str = "imsx";
+
+    pub fn new(pattern: impl Into<Box<str>>, flags: u8) -> Regex {
+        Regex {
+            pattern: pattern.into(),
+            flags,
+            compiled: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The flag bits of `letters`, or the first letter that is not a flag.
+    pub fn parse_flags(letters: &str) -> Result<u8, char> {
+        let mut bits = 0;
+        for c in letters.chars() {
+            match Regex::FLAGS.find(c) {
+                Some(i) => bits |= 1 << i,
+                None => return Err(c),
+            }
+        }
+        Ok(bits)
+    }
+
+    /// The flag letters, in the order `imsx`.
+    pub fn flag_letters(&self) -> String {
+        Regex::FLAGS
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| self.flags & (1 << i) != 0)
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// The literal: `#/pattern/flags`, `/` escaped as `\/`.
+    pub fn literal(&self) -> String {
+        let mut out = String::from("#/");
+        let mut escaped = false;
+        for c in self.pattern.chars() {
+            if c == '/' && !escaped {
+                out.push('\\');
+            }
+            escaped = c == '\\' && !escaped;
+            out.push(c);
+        }
+        out.push('/');
+        out.push_str(&self.flag_letters());
+        out
+    }
+}

@@ -80,6 +80,8 @@ pub fn type_name(v: Value) -> &'static str {
             _ => "Custom",
         },
         Some(Obj::File(_)) => "File",
+        Some(Obj::Regex(_)) => "Regex",
+        Some(Obj::Host(h)) => h.type_name(),
         None => "Object",
     }
 }
@@ -257,6 +259,8 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         Obj::File(f) => {
             let _ = write!(out, "<File {}>", f.name);
         }
+        Obj::Regex(r) => out.push_str(&r.literal()),
+        Obj::Host(h) => h.write(out, repr),
     }
 }
 

@@ -153,6 +153,14 @@ impl Vm {
     }
 }
 
+/// Links regular expressions and DateTime into the executable: `main`
+/// calls it before [`gene_rt_main`] when the program may use them; the
+/// linker drops them from executables that never call it.
+#[no_mangle]
+pub extern "C" fn gene_rt_use_libraries() {
+    crate::builtins::link_libraries();
+}
+
 /// The executable's entry: loads the image, registers the native code of
 /// each Proto (`table[i]` for the i-th Proto in pre-order, null when it
 /// stays bytecode), runs the program and returns the exit status.

@@ -86,6 +86,8 @@ impl Vm {
                 Obj::EnumType(_) => c.enum_type,
                 Obj::EnumMember(_) => c.enum_member,
                 Obj::Custom(x) if x.class.obj().is_some() => x.class,
+                Obj::Host(h) => h.class(),
+                Obj::Regex(_) => crate::builtins::regex_class().unwrap_or(c.object),
                 _ => c.object,
             };
         }

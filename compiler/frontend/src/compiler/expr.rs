@@ -63,7 +63,7 @@ fn infix_precedence(op: &str) -> Option<u8> {
     Some(match op {
         "||" => 1,
         "&&" => 2,
-        "<" | "<=" | ">" | ">=" | "==" | "!=" => 3,
+        "<" | "<=" | ">" | ">=" | "==" | "!=" | "=~" | "!~" => 3,
         "+" | "-" => 4,
         "*" | "/" | "%" => 5,
         "**" => 6,
@@ -160,6 +160,12 @@ impl<'a> InfixParser<'a> {
                     let rhs = operands.pop().expect("two operands");
                     let lhs = operands.pop().expect("two operands");
                     Infix::Binary(ops[0], Box::new(lhs), Box::new(rhs), first_span)
+                }
+                _ if ops.iter().any(|op| matches!(*op, "=~" | "!~")) => {
+                    return Err(CompileError::new(
+                        first_span,
+                        "`=~` and `!~` do not chain with comparisons: parenthesize, as in ((s =~ re) == nil)",
+                    ))
                 }
                 _ => Infix::Comparisons(ops, operands, first_span),
             });
@@ -258,6 +264,7 @@ impl Compiler {
             FormKind::Float(f) => self.emit_const(Value::float(*f), span),
             FormKind::Char(c) => self.emit_const(Value::char(*c), span),
             FormKind::Str(s) => self.emit_const(heap::string(s.as_str()), span),
+            FormKind::Regex { .. } => self.emit_const(form_to_value(form), span),
             FormKind::Symbol(name) => self.compile_symbol(name, span)?,
             FormKind::ComplexSymbol(parts) => self.compile_path(parts, span)?,
             FormKind::Array(items) => {
@@ -691,6 +698,25 @@ impl Compiler {
                         let j = self.emit(jump, *span);
                         self.compile_infix_tree(rhs)?;
                         self.patch_here(j);
+                    }
+                    // `(s =~ re)` is `(re .match s)` with `s` evaluated
+                    // first (spec 07 §7.6); `!~` negates it.
+                    "=~" | "!~" => {
+                        let tmp = self.hidden_slot();
+                        self.emit(Instr::StoreLocal(tmp), *span);
+                        self.emit(Instr::Pop, *span);
+                        self.compile_infix_tree(rhs)?;
+                        self.emit(Instr::LoadLocal(tmp), *span);
+                        self.emit(
+                            Instr::CallMethod {
+                                name: Symbol::intern("match"),
+                                args: 1,
+                            },
+                            *span,
+                        );
+                        if *op == "!~" {
+                            self.emit(Instr::Not, *span);
+                        }
                     }
                     _ => {
                         self.compile_infix_tree(rhs)?;

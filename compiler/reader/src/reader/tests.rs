@@ -37,6 +37,7 @@ fn show(form: &Form) -> String {
         FormKind::Quote(f) => format!(":{}", show(f)),
         FormKind::Unquote(f) => format!("%{}", show(f)),
         FormKind::UnquoteDiscard(f) => format!("%_{}", show(f)),
+        FormKind::Regex { pattern, flags } => format!("#/{pattern}/{flags}"),
     }
 }
 
@@ -1034,13 +1035,20 @@ mod quoting_and_dispatch {
     }
 
     #[test]
-    fn regex_literals_are_rejected() {
+    fn regex_literals() {
+        assert_eq!(read("(f #/ab+/i)"), "(f #/ab+/i)");
+        assert_eq!(read(r"#/a\/b/"), "#/a/b/");
+        assert_eq!(read(r"#/\d+\./"), r"#/\d+\./");
+        assert_eq!(read(r"#/a\\/ b"), r"#/a\\/ b");
+        assert_eq!(read("#/x/xsmi"), "#/x/imsx");
+        assert_eq!(read("#//"), "#//");
         assert_err(
-            "(f #/ab+/i)",
+            "(f #/ab+/q)",
             1,
-            4,
-            "regex literals (`#/.../`) are not supported",
+            10,
+            "unknown regex flag `q`: the flags are i, m, s and x",
         );
+        assert_err("#/abc", 1, 1, "unterminated regex literal");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 mod array;
 mod base64;
 mod core;
+mod datetime;
 pub(crate) mod file;
 mod fs;
 mod future;
@@ -27,6 +28,7 @@ mod os;
 mod path;
 mod random;
 mod range;
+mod regex;
 mod set;
 mod string;
 mod time;
@@ -156,6 +158,9 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     os::install(vm);
     random::install(vm);
     base64::install(vm);
+    if let Some(libraries) = LIBRARIES.get() {
+        (libraries.install)(vm);
+    }
     crate::extension::install(vm);
     let classes = vm.classes.all();
     let mut named: Vec<(String, Value)> = classes
@@ -176,6 +181,83 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     }
 }
 
+/// The parts of the library built on large crates (regular expressions on
+/// `regex`, DateTime on `jiff` with its bundled time-zone data): reached only
+/// through [`link_libraries`], so that a built executable whose program does
+/// not use them does not carry them (`gene build` emits the call only when
+/// the program may use them; the linker drops them otherwise).
+struct Libraries {
+    install: fn(&mut Vm),
+    datetime_from_system_time: fn(&mut Vm, std::time::SystemTime) -> VmResult,
+    string_regex_method: fn(&mut Vm, &str, Value, &[Value]) -> VmResult,
+}
+
+thread_local! {
+    /// The `Regex` class, once installed.
+    static REGEX_CLASS: std::cell::Cell<Option<Value>> = const { std::cell::Cell::new(None) };
+}
+
+/// The class of Regex values (`Object` until regular expressions are
+/// installed).
+pub fn regex_class() -> Option<Value> {
+    REGEX_CLASS.with(|c| c.get())
+}
+
+fn set_regex_class(class: Value) {
+    REGEX_CLASS.with(|c| c.set(Some(class)));
+}
+
+static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
+
+/// Makes every VM created from now on install regular expressions and
+/// DateTime. Called by `gene` at start and by a built executable whose
+/// program uses them (`gene_rt_use_libraries`).
+pub fn link_libraries() {
+    let _ = LIBRARIES.set(Libraries {
+        install: |vm| {
+            regex::install(vm);
+            datetime::install(vm);
+        },
+        datetime_from_system_time: datetime::from_system_time,
+        string_regex_method: regex::string_method,
+    });
+    // Regex literals are checked as they are read.
+    gene_reader::set_regex_validator(regex::validate);
+}
+
+/// The Regex branch of String method `method`: `Some` when its first
+/// argument is a Regex (spec 07 §7.6).
+pub fn string_regex_method(
+    vm: &mut Vm,
+    method: &str,
+    this: Value,
+    args: &[Value],
+) -> Option<VmResult> {
+    if !matches!(arg(args, 0).obj(), Some(Obj::Regex(_))) {
+        return None;
+    }
+    Some(match LIBRARIES.get() {
+        Some(l) => (l.string_regex_method)(vm, method, this, args),
+        None => Err(not_linked(vm, "Regex")),
+    })
+}
+
+fn not_linked(vm: &Vm, what: &str) -> Value {
+    vm.error(
+        ErrorKind::ImportError,
+        format!("{what} is not linked into this executable"),
+    )
+}
+
+/// A DateTime for a file time, in the local zone (`gene/fs/modified`);
+/// an error when DateTime is not linked into this executable.
+pub fn datetime_from_system_time(vm: &mut Vm, t: std::time::SystemTime) -> VmResult {
+    match LIBRARIES.get() {
+        Some(l) => (l.datetime_from_system_time)(vm, t),
+        None => Err(not_linked(vm, "DateTime")),
+    }
+}
+
 /// Runs Gene source through the real pipeline (reader, compiler, VM) and
 /// returns the repr of the last form's value, or the uncaught-error line.
 #[cfg(test)]
@@ -188,6 +270,7 @@ pub(crate) fn eval_for_test(src: &str) -> String {
         Ok(p) => p,
         Err(e) => return format!("compile error: {}", e.message),
     };
+    link_libraries();
     let mut vm = Vm::new(VmOptions::default());
     match vm.run_main(proto) {
         Ok(v) => gene_core::print::repr(v),

@@ -124,6 +124,9 @@ pub fn inclusive_span(start: i64, end: Option<i64>, len: usize) -> Option<(usize
 
 /// `.split sep [limit]`.
 fn split(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    if let Some(result) = super::string_regex_method(vm, "split", this, args) {
+        return result;
+    }
     let s = text(vm, this)?;
     let sep = text_arg(vm, args, 0, "split: separator must be a string")?;
     let limit = match args.get(1) {
@@ -178,12 +181,18 @@ fn rindex(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmRe
 }
 
 fn contains(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    if let Some(result) = super::string_regex_method(vm, "contains", this, args) {
+        return result;
+    }
     let s = text(vm, this)?;
     let needle = text_arg(vm, args, 0, "contains: argument must be a string")?;
     Ok(Value::bool(s.contains(needle.as_str())))
 }
 
 fn starts_with(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    if let Some(result) = super::string_regex_method(vm, "starts_with", this, args) {
+        return result;
+    }
     let s = text(vm, this)?;
     let prefix = text_arg(vm, args, 0, "starts_with: argument must be a string")?;
     Ok(Value::bool(s.starts_with(prefix.as_str())))
@@ -210,6 +219,9 @@ fn trim(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult 
 
 /// `.replace from to`: every non-overlapping occurrence, left to right.
 fn replace(vm: &mut Vm, this: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    if let Some(result) = super::string_regex_method(vm, "replace", this, args) {
+        return result;
+    }
     let s = text(vm, this)?;
     let from = text_arg(vm, args, 0, "replace: pattern must be a string")?;
     let to = text_arg(vm, args, 1, "replace: replacement must be a string")?;

@@ -1,5 +1,5 @@
-//! Clock and sleeping (spec 04 §4.1, §4.3): `gene/time/now`, `sleep`,
-//! `sleep_async`.
+//! Clock and sleeping (spec 04 §4.1, §4.3, spec 07 §7.5): `gene/time/now`,
+//! `gene/time/monotonic`, `gene/time/sleep`, `sleep`, `sleep_async`.
 
 use super::arg;
 use crate::errors::VmResult;
@@ -17,6 +17,13 @@ pub fn install(vm: &mut Vm) {
             .unwrap_or_default();
         Ok(Value::float(since.as_secs_f64()))
     });
+    // Seconds since the first use of the clock, so that values stay small.
+    vm.def_fn_in(time, "monotonic", |_, _, _, _| {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = START.get_or_init(std::time::Instant::now);
+        Ok(Value::float(start.elapsed().as_secs_f64()))
+    });
+    vm.def_fn_in(time, "sleep", sleep_seconds);
     vm.def_fn("sleep", sleep);
     vm.def_fn("sleep_async", |vm, this, args, props| {
         sleep(vm, this, args, props)?;
@@ -35,6 +42,21 @@ fn sleep(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult
     };
     let Some(duration) = duration else {
         return Err(vm.bad_argument("sleep needs a non-negative int (ms) or float (seconds)", v));
+    };
+    vm.flush();
+    std::thread::sleep(duration);
+    Ok(Value::NIL)
+}
+
+/// `(gene/time/sleep secs)`: an Int or a Float number of seconds.
+fn sleep_seconds(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    let v = arg(args, 0);
+    let secs = v.as_int().map(|i| i as f64).or(v.as_float());
+    let Some(duration) = secs.and_then(|s| Duration::try_from_secs_f64(s).ok()) else {
+        return Err(vm.bad_argument(
+            "gene/time/sleep: expected a non-negative number of seconds (Int or Float)",
+            v,
+        ));
     };
     vm.flush();
     std::thread::sleep(duration);
