@@ -25,7 +25,7 @@ use std::io::Write;
 
 pub fn install(vm: &mut Vm) {
     let fs = vm.builtin_namespace("fs");
-    let functions: [(&str, super::NativeFn); 14] = [
+    let functions: [(&str, super::NativeFn); 15] = [
         ("read", read),
         ("write", write),
         ("append", append),
@@ -40,6 +40,7 @@ pub fn install(vm: &mut Vm) {
         ("rename", rename),
         ("copy", copy),
         ("size", size),
+        ("modified", modified),
     ];
     for (name, f) in functions {
         vm.def_fn_in(fs, name, f);
@@ -220,4 +221,15 @@ fn size(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult 
     let path = path_arg(vm, args, 0, WHO)?;
     let meta = std::fs::metadata(&path).map_err(|e| fs_error(vm, WHO, "read", &path, &e))?;
     Ok(Value::int(meta.len() as i64))
+}
+
+/// `modified path`: the last modification time, a DateTime in the local
+/// zone.
+fn modified(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
+    const WHO: &str = "gene/fs/modified";
+    let path = path_arg(vm, args, 0, WHO)?;
+    let time = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .map_err(|e| fs_error(vm, WHO, "read", &path, &e))?;
+    super::datetime::from_system_time(vm, time)
 }
