@@ -231,5 +231,5 @@ fn modified(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmRes
     let time = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .map_err(|e| fs_error(vm, WHO, "read", &path, &e))?;
-    super::datetime::from_system_time(vm, time)
+    super::datetime_from_system_time(vm, time)
 }
