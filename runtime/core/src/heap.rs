@@ -217,7 +217,7 @@ impl Obj {
             Obj::Future(_) => size_of::<Future>(),
             Obj::EnumType(_) => size_of::<EnumType>(),
             Obj::Custom(_) => size_of::<Custom>(),
-            Obj::File(f) => size_of::<FileObj>() + f.name.len(),
+            Obj::File(f) => size_of::<FileObj>() + f.name.len() + f.buffer_bytes,
             Obj::Regex(r) => size_of::<Regex>() + r.pattern.len(),
             Obj::Host(h) => std::mem::size_of_val(&**h),
             _ => 0,

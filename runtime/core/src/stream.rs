@@ -29,6 +29,10 @@ pub struct FileObj {
     /// display form and the name its errors give.
     pub name: String,
     pub stream: RefCell<Stream>,
+    /// Bytes of its read or write buffer, counted by the collector so that
+    /// abandoned Files are collected (and closed) before descriptors or
+    /// memory run out.
+    pub buffer_bytes: usize,
 }
 
 /// What a File reads from or writes to.
@@ -49,9 +53,15 @@ pub enum Stream {
 
 impl FileObj {
     pub fn new(name: impl Into<String>, stream: Stream) -> FileObj {
+        let buffer_bytes = match &stream {
+            Stream::Reader(r) => r.capacity(),
+            Stream::Writer(w) => w.borrow().as_ref().map_or(0, BufWriter::capacity),
+            _ => 0,
+        };
         FileObj {
             name: name.into(),
             stream: RefCell::new(stream),
+            buffer_bytes,
         }
     }
 }
