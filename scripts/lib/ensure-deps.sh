@@ -28,6 +28,10 @@ GENE_APT_PACKAGES=(
   # LLVM's linker: ld.lld links the static musl executables, ld64.lld the
   # macOS ones (against a libSystem stub gene writes, no Apple SDK)
   lld-19
+  # `script`, the pseudo-terminal tests/stdio.rs runs programs on, and
+  # `kill` for its signal tests
+  bsdutils
+  procps
 )
 
 # Targets whose runtime `gene` embeds besides the host's: its build script

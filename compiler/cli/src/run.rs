@@ -1,6 +1,6 @@
 //! `gene run FILE [ARGS]`: compile and interpret a program.
 
-use gene_cli::source::{report_uncaught, Source};
+use gene_cli::source::Source;
 use gene_vm::{Vm, VmOptions};
 use std::process::ExitCode;
 
@@ -55,11 +55,8 @@ pub fn run(args: Args) -> ExitCode {
             .unwrap_or(std::path::Path::new("."));
         gene_vm::extension::set_program_dir(dir);
     }
+    gene_vm::stdio::install_process_hooks();
     let mut vm = Vm::new(VmOptions { args: args.args });
     let result = vm.run_main(proto);
-    vm.flush();
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(thrown) => report_uncaught(&vm, thrown),
-    }
+    ExitCode::from(vm.finish(result) as u8)
 }

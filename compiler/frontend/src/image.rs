@@ -871,6 +871,7 @@ impl Writer {
             Obj::EnumType(_) => Err(ImageError::UnsupportedValue("enum")),
             Obj::EnumMember(_) => Err(ImageError::UnsupportedValue("enum member")),
             Obj::Custom(_) => Err(ImageError::UnsupportedValue("host object")),
+            Obj::File(_) => Err(ImageError::UnsupportedValue("file")),
             Obj::Regex(r) => {
                 self.u8(REGEX);
                 self.str(&r.pattern);

@@ -1886,6 +1886,8 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                 }
                 let out = self.tmp_at(2)?;
                 let more = self.call("gene_iter_next", &[self.tmp.into(), out.into()])?;
+                // Reading a File's next line can fail.
+                self.check(more, pc)?;
                 let position = self.load(self.tmp_at(1)?)?;
                 self.store(self.slot(slot + 1)?, position)?;
                 let key = self.load(self.tmp_at(2)?)?;

@@ -9,6 +9,7 @@ use crate::object::{
     BoundMethod, Class, Custom, EnumMember, EnumType, Function, Future, Gene, HostValue, Instance,
     Namespace, NativeFn, PropMap, Range, Regex,
 };
+use crate::stream::FileObj;
 use crate::symbol::Symbol;
 use crate::value::Value;
 use std::cell::{Cell, RefCell};
@@ -123,6 +124,8 @@ pub enum Obj {
     EnumMember(EnumMember),
     /// A host object of an extension, finalized when unreachable.
     Custom(Box<Custom>),
+    /// An open stream (spec 07 §7.3); dropping it closes the file.
+    File(Box<FileObj>),
     /// A regular expression (spec 07 §7.6).
     Regex(Box<Regex>),
     /// A value of a library kind (DateTime, Match), freed with its cell.
@@ -214,6 +217,7 @@ impl Obj {
             Obj::Future(_) => size_of::<Future>(),
             Obj::EnumType(_) => size_of::<EnumType>(),
             Obj::Custom(_) => size_of::<Custom>(),
+            Obj::File(f) => size_of::<FileObj>() + f.name.len() + f.buffer_bytes,
             Obj::Regex(r) => size_of::<Regex>() + r.pattern.len(),
             Obj::Host(h) => std::mem::size_of_val(&**h),
             _ => 0,
@@ -262,6 +266,7 @@ impl Obj {
             Obj::EnumType(e) => e.members.borrow().values().for_each(|v| visit(*v)),
             Obj::EnumMember(m) => visit(m.parent),
             Obj::Custom(c) => visit(c.class),
+            Obj::File(_) => {}
             Obj::Regex(_) => {}
             Obj::Host(h) => {
                 visit(h.class());

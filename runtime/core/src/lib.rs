@@ -15,6 +15,7 @@ pub mod heap;
 pub mod numeric;
 pub mod object;
 pub mod print;
+pub mod stream;
 pub mod symbol;
 pub mod value;
 

@@ -79,6 +79,7 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Obj::Class(class)) => class.ns.name.name(),
             _ => "Custom",
         },
+        Some(Obj::File(_)) => "File",
         Some(Obj::Regex(_)) => "Regex",
         Some(Obj::Host(h)) => h.type_name(),
         None => "Object",
@@ -254,6 +255,9 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         }
         Obj::Custom(_) => {
             let _ = write!(out, "<{} custom>", type_name(v));
+        }
+        Obj::File(f) => {
+            let _ = write!(out, "<File {}>", f.name);
         }
         Obj::Regex(r) => out.push_str(&r.literal()),
         Obj::Host(h) => h.write(out, repr),

@@ -243,20 +243,14 @@ fn run_image(bytes: &[u8], natives: &[usize], args: Vec<String>) -> i32 {
         return 70;
     };
     PROTOS.with(|p| *p.borrow_mut() = protos);
+    crate::stdio::install_process_hooks();
     let mut vm = Vm::new(VmOptions { args });
     vm.embedded = Some(crate::modules::Embedded::new(
         main,
         program.modules.into_iter().map(|m| (m.key, m.proto)),
     ));
     let result = vm.run_main(main);
-    vm.flush();
-    match result {
-        Ok(_) => 0,
-        Err(thrown) => {
-            vm.report_uncaught(thrown);
-            1
-        }
-    }
+    vm.finish(result)
 }
 
 /// Raises `StackOverflow` (native code found its frame below the limit).
@@ -748,7 +742,8 @@ pub extern "C" fn gene_iter_init(coll: u64) -> u64 {
 
 /// The next element of an iteration: `state` holds the source and the
 /// position (advanced in place); the key/index and the element are written
-/// to `out`. Returns 1, or 0 when the iteration is done.
+/// to `out`. Returns 1, 0 when the iteration is done, or the sentinel
+/// when reading the next element failed (a File's lines).
 ///
 /// # Safety
 /// `state` and `out` each point to two values.
@@ -763,6 +758,18 @@ pub unsafe extern "C" fn gene_iter_next(state: *mut u64, out: *mut u64) -> u64 {
             out[0] = k.bits();
             out[1] = v.bits();
             1
+        }
+        None if matches!(value(state[0]).obj(), Some(Obj::File(_))) => {
+            match with_vm(|vm| crate::builtins::file::next_line_value(vm, value(state[0]))) {
+                Ok(Some(line)) => {
+                    state[1] = Value::int(i + 1).bits();
+                    out[0] = Value::int(i).bits();
+                    out[1] = line.bits();
+                    1
+                }
+                Ok(None) => 0,
+                Err(thrown) => to_abi(Err(thrown)),
+            }
         }
         None => 0,
     }

@@ -98,6 +98,7 @@ impl Vm {
                 Obj::Instance(i) => i.class,
                 Obj::Namespace(_) => c.namespace,
                 Obj::Future(_) => c.future,
+                Obj::File(_) => c.file,
                 Obj::EnumType(_) => c.enum_type,
                 Obj::EnumMember(_) => c.enum_member,
                 Obj::Custom(x) if x.class.obj().is_some() => x.class,

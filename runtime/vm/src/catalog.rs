@@ -82,6 +82,14 @@ fn walk(
             Some(Obj::Namespace(_)) => {}
             Some(Obj::Class(_)) => {
                 methods_of(value, names, classes_seen);
+                // Members of the class itself (`gene/File/read`).
+                if depth < MAX_DEPTH {
+                    let nested = match prefix {
+                        None => format!("gene/{}", name.name()),
+                        Some(_) => path,
+                    };
+                    walk(value, Some(&nested), names, classes_seen, depth + 1);
+                }
             }
             _ => {
                 names.insert(path);

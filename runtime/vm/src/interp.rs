@@ -678,7 +678,10 @@ impl Vm {
                             self.stack[s + 1] = Value::small_int(i + 1);
                             self.stack.push(v);
                         }
-                        None => pc = exit as usize,
+                        None => match tri!(self.iter_stream(s, i)) {
+                            Some((_, v)) => self.stack.push(v),
+                            None => pc = exit as usize,
+                        },
                     }
                 }
                 Instr::IterNext2 { slot, exit } => {
@@ -690,7 +693,13 @@ impl Vm {
                             self.stack.push(k);
                             self.stack.push(v);
                         }
-                        None => pc = exit as usize,
+                        None => match tri!(self.iter_stream(s, i)) {
+                            Some((k, v)) => {
+                                self.stack.push(k);
+                                self.stack.push(v);
+                            }
+                            None => pc = exit as usize,
+                        },
                     }
                 }
                 Instr::Throw => {
@@ -1024,12 +1033,29 @@ impl Vm {
             Some(Obj::Array(_) | Obj::Gene(_) | Obj::Range(_) | Obj::Map(_)) => Ok(coll),
             Some(Obj::Set(s)) => Ok(heap::array_of(s.borrow().clone())),
             Some(Obj::Str(s)) => Ok(heap::array(s.chars().map(Value::char).collect())),
+            Some(Obj::File(f)) => crate::builtins::file::iteration_source(self, coll, f),
             _ if coll.is_nil() => Ok(heap::array(Vec::new())),
             _ => Err(self.error(
                 ErrorKind::TypeError,
                 format!("Cannot iterate over {}", gene_core::print::type_name(coll)),
             )),
         }
+    }
+
+    /// The next element of an iteration over a stream (a File's lines),
+    /// which [`iter_item`] does not read because reading can fail: the
+    /// source is in slot `s`, the position `i` in the next one (advanced).
+    /// `None` when the source is done or is not a stream.
+    #[inline(never)]
+    pub(crate) fn iter_stream(&mut self, s: usize, i: i64) -> VmResult<Option<(Value, Value)>> {
+        if !matches!(self.stack[s].obj(), Some(Obj::File(_))) {
+            return Ok(None);
+        }
+        let line = crate::builtins::file::next_line_value(self, self.stack[s])?;
+        Ok(line.map(|v| {
+            self.stack[s + 1] = Value::small_int(i + 1);
+            (Value::int(i), v)
+        }))
     }
 
     pub(crate) fn case_matches(&self, v: Value, pattern: Value) -> bool {

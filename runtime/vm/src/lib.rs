@@ -24,6 +24,7 @@ pub mod linked_ext;
 pub mod modules;
 pub mod names;
 pub mod selector;
+pub mod stdio;
 pub mod stdlib;
 pub mod step;
 pub mod vm;

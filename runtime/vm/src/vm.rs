@@ -2,12 +2,12 @@
 
 use crate::builtins;
 use crate::errors::VmResult;
+use crate::stdio;
 use gene_core::bytecode::Proto;
 use gene_core::heap::{self, Obj};
 use gene_core::object::{Class, Namespace};
 use gene_core::{ErrorKind, Symbol, Value};
 use std::cell::{Cell, RefCell};
-use std::io::Write;
 
 /// Native code (a built-in calling back into Gene) nested deeper than this
 /// raises `StackOverflow`: each level costs Rust stack.
@@ -87,6 +87,7 @@ pub struct Classes {
     pub class: Value,
     pub namespace: Value,
     pub future: Value,
+    pub file: Value,
     pub exception: Value,
     pub enum_type: Value,
     pub enum_member: Value,
@@ -94,7 +95,7 @@ pub struct Classes {
 
 impl Classes {
     /// Every built-in class, `Object` first.
-    pub fn all(&self) -> [Value; 21] {
+    pub fn all(&self) -> [Value; 22] {
         [
             self.object,
             self.nil,
@@ -114,6 +115,7 @@ impl Classes {
             self.class,
             self.namespace,
             self.future,
+            self.file,
             self.exception,
             self.enum_type,
             self.enum_member,
@@ -164,7 +166,6 @@ pub struct Vm {
     /// The highest address of this thread's stack the collector scans (the
     /// frame that created the VM; nothing above it holds values).
     pub stack_top: usize,
-    out: RefCell<std::io::BufWriter<std::io::Stdout>>,
 }
 
 /// An address in this frame (when no stack top was recorded: the VM is then
@@ -218,6 +219,7 @@ impl Vm {
             class: class("Class"),
             namespace: class("Namespace"),
             future: class("Future"),
+            file: class("File"),
             exception,
             enum_type: class("Enum"),
             enum_member: class("EnumMember"),
@@ -251,10 +253,6 @@ impl Vm {
             modules: std::collections::HashMap::new(),
             embedded: None,
             stack_top: gene_core::gc::stack_top(stack_address()),
-            out: RefCell::new(std::io::BufWriter::with_capacity(
-                1 << 16,
-                std::io::stdout(),
-            )),
         };
         crate::backtrace::reset_room(max_depth);
         builtins::install(&mut vm, &options);
@@ -315,19 +313,64 @@ impl Vm {
         });
     }
 
-    /// Writes program output (buffered; flushed by [`Vm::flush`]).
+    /// Writes program output to the shared stdout buffer
+    /// ([`crate::stdio`]); a failed write is reported by the next flush, at
+    /// the latest at exit.
     pub fn write_out(&self, text: &str) {
-        let _ = self.out.borrow_mut().write_all(text.as_bytes());
+        if let Err(e) = stdio::write_stdout(text.as_bytes()) {
+            stdio::defer_stdout_error(e);
+        }
     }
 
+    /// Writes program output for `who` (`println`, `.write`): a failed
+    /// write is an `IOError` now.
+    pub fn print_out(&self, who: &str, text: &str) -> VmResult<()> {
+        stdio::write_stdout(text.as_bytes()).map_err(|e| {
+            self.error(
+                ErrorKind::IOError,
+                format!("{who}: Failed to write to stdout: {}", stdio::os_reason(&e)),
+            )
+        })
+    }
+
+    /// Writes stdout's buffer out; a failure is kept for [`Vm::finish`].
     pub fn flush(&self) {
-        let _ = self.out.borrow_mut().flush();
+        if let Err(e) = stdio::flush_stdout() {
+            stdio::defer_stdout_error(e);
+        }
     }
 
     /// Writes to stderr, after flushing stdout so output stays in order.
     pub fn write_err(&self, text: &str) {
-        self.flush();
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        let _ = stdio::write_stderr(text.as_bytes());
+    }
+
+    /// Writes out everything the program wrote and the process still holds:
+    /// every open File, then stdout (spec 07 §7.3: at exit and before a
+    /// command runs). The first failure's message.
+    pub fn flush_everything(&self) -> Result<(), String> {
+        let files = builtins::file::flush_open_files();
+        let out = stdio::flush_stdout()
+            .map_err(|e| format!("Failed to write to stdout: {}", stdio::os_reason(&e)));
+        files.and(out)
+    }
+
+    /// Ends a program run (`gene run`, a built executable): flushes what it
+    /// wrote, reports an uncaught error or a failed write on stderr, and
+    /// returns the exit status (1 for either, else 0).
+    pub fn finish(&mut self, result: VmResult) -> i32 {
+        let flushed = self.flush_everything();
+        match (result, flushed) {
+            (Err(thrown), _) => {
+                self.report_uncaught(thrown);
+                1
+            }
+            (Ok(_), Err(message)) => {
+                self.write_err(&format!("Error: IOError: {message}\n"));
+                1
+            }
+            (Ok(_), Ok(())) => 0,
+        }
     }
 
     /// Defines a member of the `gene` namespace.

@@ -1,6 +1,6 @@
 //! Core functions of the `gene` namespace (spec 04 §4.1–4.2): printing,
-//! `assert`, `todo` / `not_allowed`, `$parse`, environment and process
-//! access.
+//! `assert`, `todo` / `not_allowed`, `$parse`, `$debug`, `$bind`, `$cmd_args`
+//! (the environment and `exit` are in `os.rs`).
 
 use super::arg;
 use crate::errors::VmResult;
@@ -21,9 +21,6 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     vm.def_fn("not_allowed", |vm, _, args, _| {
         Err(raise_exception(vm, args, "Not allowed"))
     });
-    vm.def_fn("env", env);
-    vm.def_fn("set_env", set_env);
-    vm.def_fn("exit", exit);
     vm.def_fn("debug", debug);
     vm.def_fn("bind", bind);
     let args = options
@@ -56,7 +53,7 @@ fn print(vm: &mut Vm, _: Value, args: &[Value], props: Option<&PropMap>) -> VmRe
     if to_stderr(props) {
         vm.write_err(&text);
     } else {
-        vm.write_out(&text);
+        vm.print_out("print", &text)?;
     }
     Ok(Value::NIL)
 }
@@ -67,7 +64,7 @@ fn println(vm: &mut Vm, _: Value, args: &[Value], props: Option<&PropMap>) -> Vm
     if to_stderr(props) {
         vm.write_err(&text);
     } else {
-        vm.write_out(&text);
+        vm.print_out("println", &text)?;
     }
     Ok(Value::NIL)
 }
@@ -103,35 +100,6 @@ fn parse(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult
         Ok(None) => Ok(Value::NIL),
         Err(e) => Err(vm.error(ErrorKind::ParseError, e.to_string())),
     }
-}
-
-fn env(_: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
-    let name = gene_core::print::display(arg(args, 0));
-    Ok(match std::env::var(&name) {
-        Ok(v) => heap::string(v),
-        Err(_) => arg(args, 1),
-    })
-}
-
-/// `$set_env name value`: sets an environment variable of this process.
-fn set_env(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
-    let name = gene_core::print::display(arg(args, 0));
-    let value = gene_core::print::display(arg(args, 1));
-    // `set_var` panics on these; report them as Gene errors instead.
-    if name.is_empty() || name.contains(['=', '\0']) || value.contains('\0') {
-        return Err(vm.error(
-            ErrorKind::ArgumentError,
-            format!("set_env: invalid variable name or value {name:?}"),
-        ));
-    }
-    std::env::set_var(name, value);
-    Ok(Value::NIL)
-}
-
-fn exit(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
-    vm.flush();
-    let code = arg(args, 0).as_int().unwrap_or(0);
-    std::process::exit(code as i32);
 }
 
 fn debug(vm: &mut Vm, _: Value, args: &[Value], _: Option<&PropMap>) -> VmResult {
