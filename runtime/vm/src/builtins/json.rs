@@ -34,19 +34,46 @@ pub fn install(vm: &mut Vm) {
 
 fn to_json(vm: &mut Vm, this: Value, _: &[Value], _: Option<&PropMap>) -> VmResult {
     let mut out = String::new();
-    if !write_json(&mut out, this, 0) {
-        return Err(vm.error(
+    match write_json(&mut out, this, 0, &mut Vec::new()) {
+        Ok(()) => Ok(heap::string(out)),
+        Err(Unwritable::Cyclic) => Err(vm.error(
             ErrorKind::ArgumentError,
-            "to_json: data nested too deeply (is it cyclic?)",
-        ));
+            "to_json: the data contains itself, and JSON cannot express a cycle",
+        )),
+        Err(Unwritable::TooDeep) => Err(vm.error(
+            ErrorKind::ArgumentError,
+            format!("to_json: data nested too deeply (more than {MAX_DEPTH} levels)"),
+        )),
     }
-    Ok(heap::string(out))
 }
 
-/// Appends the JSON text of `v`; false when nesting exceeds [`MAX_DEPTH`].
-fn write_json(out: &mut String, v: Value, depth: usize) -> bool {
+/// Why a value has no JSON text.
+enum Unwritable {
+    /// An array, set or map contains itself.
+    Cyclic,
+    /// Nesting exceeds [`MAX_DEPTH`].
+    TooDeep,
+}
+
+/// Appends the JSON text of `v`. `open` holds the bits of the containers
+/// being written around it, to recognise a cycle.
+fn write_json(
+    out: &mut String,
+    v: Value,
+    depth: usize,
+    open: &mut Vec<u64>,
+) -> Result<(), Unwritable> {
     if depth > MAX_DEPTH {
-        return false;
+        return Err(Unwritable::TooDeep);
+    }
+    if matches!(v.obj(), Some(Obj::Array(_) | Obj::Set(_) | Obj::Map(_))) {
+        if open.contains(&v.bits()) {
+            return Err(Unwritable::Cyclic);
+        }
+        open.push(v.bits());
+        let written = write_json_container(out, v, depth, open);
+        open.pop();
+        return written;
     }
     if let Some(f) = v.as_float() {
         if f.is_finite() {
@@ -54,11 +81,11 @@ fn write_json(out: &mut String, v: Value, depth: usize) -> bool {
         } else {
             out.push_str("null");
         }
-        return true;
+        return Ok(());
     }
     if let Some(i) = v.as_int() {
         let _ = write!(out, "{i}");
-        return true;
+        return Ok(());
     }
     match v {
         Value::NIL => out.push_str("null"),
@@ -66,38 +93,47 @@ fn write_json(out: &mut String, v: Value, depth: usize) -> bool {
         Value::FALSE => out.push_str("false"),
         _ => match v.obj() {
             Some(Obj::Str(s)) => write_string(out, s),
-            Some(Obj::Array(items) | Obj::Set(items)) => {
-                let items = items.borrow().clone();
-                out.push('[');
-                for (i, x) in items.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    if !write_json(out, x, depth + 1) {
-                        return false;
-                    }
-                }
-                out.push(']');
-            }
-            Some(Obj::Map(m)) => {
-                let entries = m.borrow().clone();
-                out.push('{');
-                for (i, (k, x)) in entries.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, k.name());
-                    out.push(':');
-                    if !write_json(out, x, depth + 1) {
-                        return false;
-                    }
-                }
-                out.push('}');
-            }
             _ => write_string(out, &display(v)),
         },
     }
-    true
+    Ok(())
+}
+
+/// Appends the JSON text of an array, set or map.
+fn write_json_container(
+    out: &mut String,
+    v: Value,
+    depth: usize,
+    open: &mut Vec<u64>,
+) -> Result<(), Unwritable> {
+    match v.obj() {
+        Some(Obj::Array(items) | Obj::Set(items)) => {
+            let items = items.borrow().clone();
+            out.push('[');
+            for (i, x) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, x, depth + 1, open)?;
+            }
+            out.push(']');
+        }
+        Some(Obj::Map(m)) => {
+            let entries = m.borrow().clone();
+            out.push('{');
+            for (i, (k, x)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k.name());
+                out.push(':');
+                write_json(out, x, depth + 1, open)?;
+            }
+            out.push('}');
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn write_string(out: &mut String, s: &str) {
@@ -377,7 +413,7 @@ mod tests {
     fn to_json_rejects_cycles() {
         assert_eq!(
             eval("(var a []) (a .add a) (a .to_json)"),
-            "Error: ArgumentError: to_json: data nested too deeply (is it cyclic?)"
+            "Error: ArgumentError: to_json: the data contains itself, and JSON cannot express a cycle"
         );
     }
 
