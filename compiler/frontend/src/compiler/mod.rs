@@ -517,6 +517,18 @@ impl Compiler {
         s
     }
 
+    /// Gives back the `count` hidden slots from `first` once the construct
+    /// that took them is compiled, unless a binding was declared above
+    /// them meanwhile. Without this every `case`, loop, chained comparison
+    /// and `try` kept a slot for the rest of its function, and a long top
+    /// level had thousands of slots (and native code quadratic in them).
+    fn release_hidden_slots(&mut self, first: u32, count: u32) {
+        let f = self.f();
+        if f.next_slot == first + count {
+            f.next_slot = first;
+        }
+    }
+
     /// Declares `name` in the innermost scope; returns the binding index.
     fn declare(&mut self, name: &str) -> usize {
         let slot = self.hidden_slot();
