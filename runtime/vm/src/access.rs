@@ -77,6 +77,7 @@ impl Vm {
                 Obj::Set(_) => c.set,
                 Obj::Gene(_) => c.gene,
                 Obj::Range(_) => c.range,
+                Obj::Function(f) if f.kind == gene_core::object::FnKind::Block => c.block,
                 Obj::Function(_) | Obj::Native(_) | Obj::BoundMethod(_) => c.function,
                 Obj::Class(_) => c.class,
                 Obj::Instance(i) => i.class,
