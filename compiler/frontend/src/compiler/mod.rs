@@ -199,6 +199,9 @@ struct FnState {
     finallies: Vec<FinallyCtx>,
     /// Slot holding the exception of each enclosing `catch` (for `$ex`).
     ex_slots: Vec<u32>,
+    /// `/name = default` parameters: the hidden binding the argument (or
+    /// the default) lands in, and the property of self it then sets.
+    self_prop_defaults: Vec<(usize, Symbol)>,
     handlers: Vec<Handler>,
     /// How many `try` bodies enclose the code being compiled (no tail
     /// calls from inside one).
@@ -244,6 +247,7 @@ impl FnState {
             loops: Vec::new(),
             finallies: Vec::new(),
             ex_slots: Vec::new(),
+            self_prop_defaults: Vec::new(),
             handlers: Vec::new(),
             try_depth: 0,
             in_finally: 0,
