@@ -135,6 +135,9 @@ struct Lowering<'a, 'ctx> {
     tmp: PointerValue<'ctx>,
     /// The slots spilled for a macro call.
     spill: PointerValue<'ctx>,
+    /// The slots live in `spill` itself (see [`spill_code_too_large`]), so
+    /// nothing is copied around a macro call or a `match`.
+    slots_in_spill: bool,
     blocks: Vec<Option<BasicBlock<'ctx>>>,
     closure: IntValue<'ctx>,
     self_val: IntValue<'ctx>,
@@ -617,9 +620,6 @@ fn build_function<'ctx>(
     let self_val = param(1)?.into_int_value();
 
     let alloca = |name: String| b.build_alloca(i64t, &name).map_err(b_err);
-    let slots = (0..proto.n_slots)
-        .map(|i| alloca(format!("slot{i}")))
-        .collect::<R<Vec<_>>>()?;
     let stack = (0..max_depth)
         .map(|i| alloca(format!("stk{i}")))
         .collect::<R<Vec<_>>>()?;
@@ -634,6 +634,16 @@ fn build_function<'ctx>(
             "spill",
         )
         .map_err(b_err)?;
+    let slots_in_spill = spill_code_too_large(proto);
+    let slots = (0..proto.n_slots)
+        .map(|i| {
+            if slots_in_spill {
+                element(cx, &b, spill, i)
+            } else {
+                alloca(format!("slot{i}"))
+            }
+        })
+        .collect::<R<Vec<_>>>()?;
     let nil = i64t.const_int(Value::NIL.bits(), false);
     for s in &slots {
         b.build_store(*s, nil).map_err(b_err)?;
@@ -811,6 +821,7 @@ fn build_function<'ctx>(
         stack,
         tmp,
         spill,
+        slots_in_spill,
         blocks,
         closure,
         self_val,
@@ -1763,7 +1774,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
             CallMacro(n) => {
                 let callee = self.load(self.stk(d - n - 1)?)?;
                 self.stack_to_tmp(d - n, n)?;
-                self.spill_slots()?;
+                self.spill_named_slots(pc as u32)?;
                 let r = self.call(
                     "gene_call_macro",
                     &[
@@ -1777,7 +1788,7 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
                         self.self_val.into(),
                     ],
                 )?;
-                self.reload_slots()?;
+                self.reload_named_slots(pc as u32)?;
                 self.check(r, pc)?;
                 self.store(self.stk(d - n - 1)?, r)?;
             }
@@ -2397,6 +2408,9 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
     }
 
     fn spill_slots(&self) -> R<()> {
+        if self.slots_in_spill {
+            return Ok(());
+        }
         for i in 0..self.proto.n_slots {
             let v = self.load(self.slot(i)?)?;
             self.store(self.spill_at(i)?, v)?;
@@ -2404,11 +2418,70 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         Ok(())
     }
 
+    /// Spills the slots a macro called at `pc` can name (`gene_call_macro`
+    /// reads only those): spilling every slot at every macro call made
+    /// code size quadratic in a function with many scopes.
+    fn spill_named_slots(&self, pc: u32) -> R<()> {
+        if self.slots_in_spill {
+            return Ok(());
+        }
+        for i in named_slots(self.proto, pc) {
+            let v = self.load(self.slot(i)?)?;
+            self.store(self.spill_at(i)?, v)?;
+        }
+        Ok(())
+    }
+
+    fn reload_named_slots(&self, pc: u32) -> R<()> {
+        if self.slots_in_spill {
+            return Ok(());
+        }
+        for i in named_slots(self.proto, pc) {
+            let v = self.load(self.spill_at(i)?)?;
+            self.store(self.slot(i)?, v)?;
+        }
+        Ok(())
+    }
+
     fn reload_slots(&self) -> R<()> {
+        if self.slots_in_spill {
+            return Ok(());
+        }
         for i in 0..self.proto.n_slots {
             let v = self.load(self.spill_at(i)?)?;
             self.store(self.slot(i)?, v)?;
         }
         Ok(())
     }
+}
+
+/// The distinct slots named at `pc`, ascending.
+fn named_slots(proto: &Proto, pc: u32) -> Vec<u32> {
+    let mut slots: Vec<u32> = proto.slots_named_at(pc).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+/// Copies of a slot around macro calls and `match`es allowed per
+/// instruction before the slots move into memory for good.
+const SPILL_COPIES_PER_INSTR: usize = 1;
+
+/// Whether copying the slots around every macro call (each call site of an
+/// unknown name has a macro path) and `match` would cost more code than
+/// [`SPILL_COPIES_PER_INSTR`] per instruction. Then the slots live in the
+/// spill buffer itself: slower to access than registers, but the code stays
+/// linear in the function's size. Without this, a long top level (every
+/// top-level `var` is a slot, visible to every later call) took build time
+/// quadratic in its length.
+fn spill_code_too_large(proto: &Proto) -> bool {
+    let sites = proto
+        .code
+        .iter()
+        .filter(|i| matches!(i, Instr::CallMacro(_) | Instr::Match(_)))
+        .count();
+    sites.saturating_mul(proto.n_slots as usize)
+        > SPILL_COPIES_PER_INSTR
+            .saturating_mul(proto.code.len())
+            .max(1024)
 }

@@ -455,6 +455,16 @@ thread_local! {
 }
 
 impl Proto {
+    /// The slots of the named locals in scope at `pc` (what `$caller_eval`
+    /// can name from a macro called there), in `local_names` order; a slot
+    /// may repeat.
+    pub fn slots_named_at(&self, pc: u32) -> impl Iterator<Item = u32> + '_ {
+        self.local_names
+            .iter()
+            .filter(move |l| l.start <= pc && pc < l.end)
+            .map(|l| l.slot)
+    }
+
     /// Makes `self` live for the rest of the program (Protos are never
     /// freed) and registers its constants with the collector.
     pub fn leak(self) -> &'static Proto {

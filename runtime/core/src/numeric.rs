@@ -6,6 +6,8 @@ use crate::error::{CoreError, CoreResult, ErrorKind};
 use crate::heap::Obj;
 use crate::print::type_name;
 use crate::value::Value;
+use rustc_hash::FxHashSet;
+use smallvec::SmallVec;
 
 /// An arithmetic operator. The discriminant is its code in the native ABI
 /// (`gene_arith`): `op as u32` encodes it, [`BinOp::from_code`] decodes it.
@@ -259,8 +261,53 @@ pub fn compare(op: CmpOp, a: Value, b: Value) -> CoreResult<bool> {
     }
 }
 
+/// Pairs compared before [`equals`] starts remembering them: below this,
+/// equality allocates nothing beyond its small work list.
+const UNTRACKED_STEPS: usize = 256;
+
 /// Structural equality (spec 02 §2.6).
+///
+/// Terminates on cyclic data and costs no Rust stack per nesting level: the
+/// pairs still to compare are a work list, and once a comparison has taken
+/// [`UNTRACKED_STEPS`] steps every pair is remembered and compared once. A
+/// pair met again is assumed equal (the co-inductive reading, as Scheme's
+/// `equal?` on cyclic lists): two structures are unequal exactly when some
+/// pair of positions reachable in both differs, so two cyclic arrays whose
+/// unfoldings agree are equal, and `a == a` is true for `a` holding itself.
 pub fn equals(a: Value, b: Value) -> bool {
+    equals_assuming(a, b, &mut Vec::new())
+}
+
+/// [`equals`], with the pairs of sets being compared by enclosing calls
+/// (`open_sets`) assumed equal.
+fn equals_assuming(a: Value, b: Value, open_sets: &mut Vec<(u64, u64)>) -> bool {
+    let mut pending: SmallVec<[(Value, Value); 8]> = SmallVec::new();
+    pending.push((a, b));
+    let mut seen: Option<FxHashSet<(u64, u64)>> = None;
+    let mut steps = 0usize;
+    while let Some((a, b)) = pending.pop() {
+        steps += 1;
+        if steps > UNTRACKED_STEPS {
+            let seen = seen.get_or_insert_with(FxHashSet::default);
+            if !seen.insert((a.bits(), b.bits())) {
+                continue;
+            }
+        }
+        if !equal_here(a, b, &mut pending, open_sets) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Compares `a` and `b` at the top level and pushes the pairs of elements
+/// that must also be equal.
+fn equal_here(
+    a: Value,
+    b: Value,
+    pending: &mut SmallVec<[(Value, Value); 8]>,
+    open_sets: &mut Vec<(u64, u64)>,
+) -> bool {
     if a == b {
         // Identical bits are equal, except NaN and containers, whose
         // elements are compared pairwise (a NaN inside makes them unequal).
@@ -282,33 +329,63 @@ pub fn equals(a: Value, b: Value) -> bool {
         (Obj::Int(x), Obj::Int(y)) => x == y,
         (Obj::Str(x), Obj::Str(y)) => x == y,
         (Obj::ComplexSymbol(x), Obj::ComplexSymbol(y)) => x == y,
-        (Obj::Array(x), Obj::Array(y)) => seq_equal(&x.borrow(), &y.borrow()),
+        (Obj::Array(x), Obj::Array(y)) => push_seq(&x.borrow(), &y.borrow(), pending),
         (Obj::Set(x), Obj::Set(y)) => {
+            let pair = (a.bits(), b.bits());
+            if open_sets.contains(&pair) {
+                return true;
+            }
+            // Each element needs an equal partner: a disjunction, so every
+            // candidate is its own comparison.
             let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().all(|e| y.iter().any(|f| equals(*e, *f)))
+            open_sets.push(pair);
+            let equal = x.len() == y.len()
+                && x.iter()
+                    .all(|e| y.iter().any(|f| equals_assuming(*e, *f, open_sets)));
+            open_sets.pop();
+            equal
         }
-        (Obj::Map(x), Obj::Map(y)) => map_equal(&x.borrow(), &y.borrow()),
+        (Obj::Map(x), Obj::Map(y)) => push_map(&x.borrow(), &y.borrow(), pending),
         (Obj::Gene(x), Obj::Gene(y)) => {
-            equals(x.ty.get(), y.ty.get())
-                && map_equal(&x.props.borrow(), &y.props.borrow())
-                && seq_equal(&x.children.borrow(), &y.children.borrow())
+            pending.push((x.ty.get(), y.ty.get()));
+            push_map(&x.props.borrow(), &y.props.borrow(), pending)
+                && push_seq(&x.children.borrow(), &y.children.borrow(), pending)
         }
         (Obj::Range(x), Obj::Range(y)) => x == y,
-        (Obj::Quote(x), Obj::Quote(y)) => equals(*x, *y),
+        (Obj::Quote(x), Obj::Quote(y)) => {
+            pending.push((*x, *y));
+            true
+        }
         (Obj::Regex(x), Obj::Regex(y)) => x.pattern == y.pattern && x.flags == y.flags,
         (Obj::Host(x), Obj::Host(y)) => x.compare(&**y) == Some(std::cmp::Ordering::Equal),
         _ => false,
     }
 }
 
-fn seq_equal(x: &[Value], y: &[Value]) -> bool {
-    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equals(*a, *b))
+fn push_seq(x: &[Value], y: &[Value], pending: &mut SmallVec<[(Value, Value); 8]>) -> bool {
+    if x.len() != y.len() {
+        return false;
+    }
+    // Reversed, so that elements are compared first to last.
+    pending.extend(x.iter().copied().zip(y.iter().copied()).rev());
+    true
 }
 
-fn map_equal(x: &crate::object::PropMap, y: &crate::object::PropMap) -> bool {
-    x.len() == y.len()
-        && x.iter()
-            .all(|(k, v)| y.get(k).is_some_and(|w| equals(*v, *w)))
+fn push_map(
+    x: &crate::object::PropMap,
+    y: &crate::object::PropMap,
+    pending: &mut SmallVec<[(Value, Value); 8]>,
+) -> bool {
+    if x.len() != y.len() {
+        return false;
+    }
+    for (k, v) in x.iter() {
+        match y.get(k) {
+            Some(w) => pending.push((*v, *w)),
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]

@@ -10,20 +10,20 @@ use std::fmt::Write;
 /// The display form.
 pub fn display(v: Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, v, false, 0);
+    write_value(&mut out, v, false, 0, &mut Vec::new());
     out
 }
 
 /// The repr form.
 pub fn repr(v: Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, v, true, 0);
+    write_value(&mut out, v, true, 0, &mut Vec::new());
     out
 }
 
 /// Appends the display form of `v` to `out`.
 pub fn write_display(out: &mut String, v: Value) {
-    write_value(out, v, false, 0);
+    write_value(out, v, false, 0, &mut Vec::new());
 }
 
 /// The name of the built-in class of `v` (or the class name of an instance).
@@ -86,11 +86,15 @@ pub fn type_name(v: Value) -> &'static str {
     }
 }
 
-/// Nesting depth past which printing stops, so cyclic data cannot recurse
-/// without bound.
+/// Nesting depth past which printing writes `...` instead of going deeper,
+/// so deep data costs bounded Rust stack.
 const MAX_DEPTH: usize = 200;
 
-fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
+/// Writes `v`. `open` holds the containers being written around this one
+/// (their bits): a container met again inside itself is written as its
+/// brackets around `...`, as Python writes `[[...]]` for `a` holding itself,
+/// so cyclic data prints finitely.
+fn write_value(out: &mut String, v: Value, repr: bool, depth: usize, open: &mut Vec<u64>) {
     if depth > MAX_DEPTH {
         out.push_str("...");
         return;
@@ -136,6 +140,36 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         out.push_str("<?>");
         return;
     };
+    let brackets = match obj {
+        Obj::Array(_) => Some(("[", "]")),
+        Obj::Set(_) => Some(("#[", "]")),
+        Obj::Map(_) => Some(("{", "}")),
+        Obj::Gene(_) => Some(("(", ")")),
+        _ => None,
+    };
+    if let Some((left, right)) = brackets {
+        if open.contains(&v.bits()) {
+            out.push_str(left);
+            out.push_str("...");
+            out.push_str(right);
+            return;
+        }
+        open.push(v.bits());
+        write_object(out, v, obj, repr, depth, open);
+        open.pop();
+    } else {
+        write_object(out, v, obj, repr, depth, open);
+    }
+}
+
+fn write_object(
+    out: &mut String,
+    v: Value,
+    obj: &Obj,
+    repr: bool,
+    depth: usize,
+    open: &mut Vec<u64>,
+) {
     match obj {
         Obj::Int(i) => {
             let _ = write!(out, "{i}");
@@ -157,30 +191,30 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         }
         Obj::Array(items) => {
             out.push('[');
-            write_seq(out, &items.borrow(), repr, depth);
+            write_seq(out, &items.borrow(), repr, depth, open);
             out.push(']');
         }
         Obj::Set(items) => {
             out.push_str("#[");
-            write_seq(out, &items.borrow(), repr, depth);
+            write_seq(out, &items.borrow(), repr, depth, open);
             out.push(']');
         }
         Obj::Map(m) => {
             out.push('{');
-            write_props(out, &m.borrow(), repr, depth);
+            write_props(out, &m.borrow(), repr, depth, open);
             out.push('}');
         }
         Obj::Gene(g) => {
             out.push('(');
-            write_value(out, g.ty.get(), true, depth + 1);
+            write_value(out, g.ty.get(), true, depth + 1, open);
             let props = g.props.borrow();
             if !props.is_empty() {
                 out.push(' ');
-                write_props(out, &props, true, depth);
+                write_props(out, &props, true, depth, open);
             }
             for c in g.children.borrow().iter() {
                 out.push(' ');
-                write_value(out, *c, true, depth + 1);
+                write_value(out, *c, true, depth + 1, open);
             }
             out.push(')');
         }
@@ -192,17 +226,17 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         }
         Obj::Quote(q) => {
             out.push(':');
-            write_value(out, *q, true, depth + 1);
+            write_value(out, *q, true, depth + 1, open);
         }
         Obj::Unquote(q, discard) => {
             out.push_str(if *discard { "%_" } else { "%" });
-            write_value(out, *q, true, depth + 1);
+            write_value(out, *q, true, depth + 1, open);
         }
         Obj::Explode(e) => {
-            write_value(out, *e, repr, depth + 1);
+            write_value(out, *e, repr, depth + 1, open);
             out.push_str("...");
         }
-        Obj::Cell(c) => write_value(out, c.get(), repr, depth + 1),
+        Obj::Cell(c) => write_value(out, c.get(), repr, depth + 1, open),
         Obj::Function(f) => match f.kind {
             FnKind::Function => {
                 let _ = write!(out, "<Function {}>", f.proto.name);
@@ -217,7 +251,7 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         }
         Obj::BoundMethod(b) => {
             out.push_str("<BoundMethod ");
-            write_value(out, b.method, repr, depth + 1);
+            write_value(out, b.method, repr, depth + 1, open);
             out.push('>');
         }
         Obj::Class(c) => {
@@ -226,7 +260,7 @@ fn write_value(out: &mut String, v: Value, repr: bool, depth: usize) {
         Obj::Instance(i) => match exception_message(i) {
             Some(message) => {
                 let _ = write!(out, "<{}: ", type_name(v));
-                write_value(out, message, false, depth + 1);
+                write_value(out, message, false, depth + 1, open);
                 out.push('>');
             }
             None => {
@@ -290,22 +324,22 @@ fn exception_message(instance: &crate::object::Instance) -> Option<Value> {
     None
 }
 
-fn write_seq(out: &mut String, items: &[Value], repr: bool, depth: usize) {
+fn write_seq(out: &mut String, items: &[Value], repr: bool, depth: usize, open: &mut Vec<u64>) {
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        write_value(out, *v, repr, depth + 1);
+        write_value(out, *v, repr, depth + 1, open);
     }
 }
 
-fn write_props(out: &mut String, props: &PropMap, repr: bool, depth: usize) {
+fn write_props(out: &mut String, props: &PropMap, repr: bool, depth: usize, open: &mut Vec<u64>) {
     for (i, (k, v)) in props.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
         let _ = write!(out, "^{k} ");
-        write_value(out, *v, repr, depth + 1);
+        write_value(out, *v, repr, depth + 1, open);
     }
 }
 

@@ -362,7 +362,7 @@ pub unsafe extern "C" fn gene_call_macro(
         let ns = vm.namespace_for(caller, value(closure), value(self_val));
         // The callee slot below the caller's frame.
         vm.stack.push(Value::NIL);
-        let r = with_slots_on_stack(vm, slots, |vm, base| {
+        let r = with_named_slots_on_stack(vm, caller, pc, slots, |vm, base| {
             vm.frames.push(Frame {
                 pc: pc as usize + 1,
                 ..Frame::new(caller, value(closure), base, value(self_val), ns)
@@ -393,6 +393,31 @@ fn with_slots_on_stack<R>(
     let r = f(vm, base);
     for (i, slot) in slots.iter_mut().enumerate() {
         *slot = vm.stack[base + i].bits();
+    }
+    vm.stack.truncate(base);
+    r
+}
+
+/// As [`with_slots_on_stack`] for a macro called at `pc` of `caller`: only
+/// the slots of the locals named there are read from and written back to
+/// `slots` (native code spills just those, so that a macro call costs code
+/// in proportion to what is in scope, not to the whole function); the
+/// others are nil for the macro's duration, and no Gene code can name them.
+fn with_named_slots_on_stack<R>(
+    vm: &mut Vm,
+    caller: &Proto,
+    pc: u32,
+    slots: &mut [u64],
+    f: impl FnOnce(&mut Vm, usize) -> R,
+) -> R {
+    let base = vm.stack.len();
+    vm.stack.resize(base + slots.len(), Value::NIL);
+    for slot in caller.slots_named_at(pc) {
+        vm.stack[base + slot as usize] = value(slots[slot as usize]);
+    }
+    let r = f(vm, base);
+    for slot in caller.slots_named_at(pc) {
+        slots[slot as usize] = vm.stack[base + slot as usize].bits();
     }
     vm.stack.truncate(base);
     r

@@ -93,6 +93,7 @@ impl Vm {
                 Obj::Set(_) => c.set,
                 Obj::Gene(_) => c.gene,
                 Obj::Range(_) => c.range,
+                Obj::Function(f) if f.kind == gene_core::object::FnKind::Block => c.block,
                 Obj::Function(_) | Obj::Native(_) | Obj::BoundMethod(_) => c.function,
                 Obj::Class(_) => c.class,
                 Obj::Instance(i) => i.class,
@@ -267,6 +268,12 @@ impl Vm {
     /// `(obj/name = v)`.
     pub fn set_member(&mut self, obj: Value, name: Symbol, v: Value) -> VmResult<()> {
         gene_core::gc::write_barrier(obj, v);
+        // A path index too large for the instruction's 32 bits (`a/4294967296`)
+        // arrives as a member name; for an array or a gene's children it is
+        // still an index, and out of bounds.
+        if matches!(obj.obj(), Some(Obj::Array(_) | Obj::Gene(_))) && is_index_text(name.name()) {
+            return Err(self.error(ErrorKind::IndexError, format!("Index {name} out of bounds")));
+        }
         match obj.obj() {
             Some(Obj::Map(m)) => {
                 m.borrow_mut().insert(name, v);
@@ -366,4 +373,10 @@ impl Vm {
     pub fn string(&self, s: impl Into<heap::Text>) -> Value {
         heap::string(s)
     }
+}
+
+/// Whether a path segment is an integer (`4294967296`, `-5`).
+fn is_index_text(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }

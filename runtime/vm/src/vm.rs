@@ -84,6 +84,8 @@ pub struct Classes {
     pub gene: Value,
     pub range: Value,
     pub function: Value,
+    /// `(-> ...)` and `(x -> ...)`: a subclass of `Function` (spec 02).
+    pub block: Value,
     pub class: Value,
     pub namespace: Value,
     pub future: Value,
@@ -95,7 +97,7 @@ pub struct Classes {
 
 impl Classes {
     /// Every built-in class, `Object` first.
-    pub fn all(&self) -> [Value; 22] {
+    pub fn all(&self) -> [Value; 23] {
         [
             self.object,
             self.nil,
@@ -112,6 +114,7 @@ impl Classes {
             self.gene,
             self.range,
             self.function,
+            self.block,
             self.class,
             self.namespace,
             self.future,
@@ -200,6 +203,7 @@ impl Vm {
         let object = new_class("Object", Value::NIL, gene_ns, true);
         let class = |name: &str| new_class(name, object, gene_ns, true);
         let exception = new_class("Exception", object, gene_ns, false);
+        let function = class("Function");
         let classes = Classes {
             object,
             nil: class("Nil"),
@@ -215,7 +219,8 @@ impl Vm {
             set: class("Set"),
             gene: class("Gene"),
             range: class("Range"),
-            function: class("Function"),
+            function,
+            block: new_class("Block", function, gene_ns, true),
             class: class("Class"),
             namespace: class("Namespace"),
             future: class("Future"),

@@ -189,7 +189,9 @@ impl Compiler {
             self.set_depth(start);
             rest = next;
         }
-        self.compile_else_and_join(else_body, ends, span, tail)
+        self.compile_else_and_join(else_body, ends, span, tail)?;
+        self.release_hidden_slots(tmp, 1);
+        Ok(())
     }
 
     fn begin_loop(&mut self) {
@@ -323,6 +325,7 @@ impl Compiler {
         self.patch_here(exit);
         self.set_depth(depth);
         self.end_loop(step, span);
+        self.release_hidden_slots(n, 2);
         Ok(())
     }
 
@@ -395,6 +398,7 @@ impl Compiler {
         self.patch_here(next);
         self.set_depth(depth);
         self.end_loop(top, span);
+        self.release_hidden_slots(state, 2);
         Ok(())
     }
 
@@ -631,6 +635,7 @@ impl Compiler {
             self.patch_here(exit);
             self.set_depth(d0 + 1);
         }
+        self.release_hidden_slots(ex, 1);
         Ok(())
     }
 }

@@ -400,6 +400,21 @@ impl Compiler {
                         cell: false,
                     }
                 }
+                FormKind::ComplexSymbol(parts)
+                    if parts.len() == 2 && parts[0].is_empty() && default.is_some() =>
+                {
+                    // `/name = d`: bind like a parameter with a default, then
+                    // set the property (`compile_self_prop_defaults`).
+                    let b = bind(self, &format!("/{}", parts[1]));
+                    self.f()
+                        .self_prop_defaults
+                        .push((b, Symbol::intern(&parts[1])));
+                    PatItem::Bind {
+                        slot: self.slot_of(b),
+                        default: true,
+                        cell: false,
+                    }
+                }
                 FormKind::ComplexSymbol(parts) if parts.len() == 2 && parts[0].is_empty() => {
                     PatItem::SelfProp(Symbol::intern(&parts[1]))
                 }
@@ -452,6 +467,12 @@ impl Compiler {
             self.f().params = pattern;
         }
         self.compile_defaults(&defaults)?;
+        for (b, key) in std::mem::take(&mut self.f().self_prop_defaults) {
+            self.emit(Instr::SelfValue, span);
+            self.emit_local(Instr::LoadLocal, b, span);
+            self.emit(Instr::SetMember(key), span);
+            self.emit(Instr::Pop, span);
+        }
         self.compile_body(spec.body, span, true)?;
         self.emit(Instr::Return, span);
         Ok(())

@@ -746,6 +746,7 @@ impl Compiler {
                 for j in exits {
                     self.patch_here(j);
                 }
+                self.release_hidden_slots(tmp, 1);
                 Ok(())
             }
         }

@@ -200,6 +200,9 @@ struct FnState {
     finallies: Vec<FinallyCtx>,
     /// Slot holding the exception of each enclosing `catch` (for `$ex`).
     ex_slots: Vec<u32>,
+    /// `/name = default` parameters: the hidden binding the argument (or
+    /// the default) lands in, and the property of self it then sets.
+    self_prop_defaults: Vec<(usize, Symbol)>,
     handlers: Vec<Handler>,
     /// How many `try` bodies enclose the code being compiled (no tail
     /// calls from inside one).
@@ -246,6 +249,7 @@ impl FnState {
             loops: Vec::new(),
             finallies: Vec::new(),
             ex_slots: Vec::new(),
+            self_prop_defaults: Vec::new(),
             handlers: Vec::new(),
             try_depth: 0,
             in_finally: 0,
@@ -520,6 +524,18 @@ impl Compiler {
         f.next_slot += 1;
         f.n_slots = f.n_slots.max(f.next_slot);
         s
+    }
+
+    /// Gives back the `count` hidden slots from `first` once the construct
+    /// that took them is compiled, unless a binding was declared above
+    /// them meanwhile. Without this every `case`, loop, chained comparison
+    /// and `try` kept a slot for the rest of its function, and a long top
+    /// level had thousands of slots (and native code quadratic in them).
+    fn release_hidden_slots(&mut self, first: u32, count: u32) {
+        let f = self.f();
+        if f.next_slot == first + count {
+            f.next_slot = first;
+        }
     }
 
     /// Declares `name` in the innermost scope; returns the binding index.

@@ -66,6 +66,7 @@ fn json_text(vm: &Vm, name: &str, v: Value, pretty: bool) -> VmResult {
     let mut w = Writer {
         out: String::new(),
         pretty,
+        open: Vec::new(),
     };
     match w.value(v, 0) {
         Ok(()) => Ok(heap::string(w.out)),
@@ -76,6 +77,9 @@ fn json_text(vm: &Vm, name: &str, v: Value, pretty: bool) -> VmResult {
 struct Writer {
     out: String,
     pretty: bool,
+    /// The bits of the containers being written around the current value,
+    /// to recognise a cycle (JSON cannot express one).
+    open: Vec<u64>,
 }
 
 impl Writer {
@@ -92,8 +96,24 @@ impl Writer {
     /// Appends the JSON text of `v`, nested `depth` levels deep.
     fn value(&mut self, v: Value, depth: usize) -> Result<(), String> {
         if depth > MAX_DEPTH {
-            return Err("data nested too deeply (is it cyclic?)".into());
+            return Err(format!(
+                "data nested too deeply (more than {MAX_DEPTH} levels)"
+            ));
         }
+        if matches!(v.obj(), Some(Obj::Array(_) | Obj::Set(_) | Obj::Map(_))) {
+            if self.open.contains(&v.bits()) {
+                return Err("the data contains itself, and JSON cannot express a cycle".into());
+            }
+            self.open.push(v.bits());
+            let written = self.scalar_or_container(v, depth);
+            self.open.pop();
+            return written;
+        }
+        self.scalar_or_container(v, depth)
+    }
+
+    /// [`Writer::value`] once `v` is known not to close a cycle.
+    fn scalar_or_container(&mut self, v: Value, depth: usize) -> Result<(), String> {
         if let Some(f) = v.as_float() {
             if f.is_finite() {
                 write_float(&mut self.out, f);
