@@ -477,7 +477,7 @@ mod tests {
     fn to_json_rejects_cycles() {
         assert_eq!(
             eval("(var a []) (a .add a) (a .to_json)"),
-            "Error: ArgumentError: .to_json: data nested too deeply (is it cyclic?)"
+            "Error: ArgumentError: .to_json: the data contains itself, and JSON cannot express a cycle"
         );
     }
 
