@@ -638,10 +638,11 @@ fn defined_symbols(exe: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Regular expressions and DateTime are linked only into executables whose
-/// program may use them (gene-frontend's `libraries`): hello world carries
-/// neither the `regex` nor the `jiff` crate, a program with a regex
-/// literal or a DateTime carries them and works.
+/// Regular expressions, DateTime and process spawning are linked only into
+/// executables whose program may use them (gene-frontend's `libraries`):
+/// hello world carries neither the `regex` nor the `jiff` crate nor
+/// `gene/os/run`'s process code, a program with a regex literal, a
+/// DateTime and `gene/os/exec` carries them and works.
 #[test]
 fn unused_regex_and_datetime_are_not_linked() {
     let dir = scratch_dir("libraries");
@@ -652,12 +653,17 @@ fn unused_regex_and_datetime_are_not_linked() {
         "hello world links regex"
     );
     assert!(!carries(&hello, "jiff"), "hello world links jiff");
+    assert!(
+        !carries(&hello, "run_command"),
+        "hello world links process spawning"
+    );
 
     let src = dir.join("uses.gene");
     fs::write(
         &src,
         "(println (\"a1b22\" .split #/\\d+/))\n\
-         (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n",
+         (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n\
+         (print (gene/os/exec \"echo spawned\"))\n",
     )
     .expect("write the program");
     let uses = build_ok(&dir, "uses.gene", "uses", &[]);
@@ -666,7 +672,11 @@ fn unused_regex_and_datetime_are_not_linked() {
         "the regex program lacks regex"
     );
     assert!(carries(&uses, "jiff"), "the DateTime program lacks jiff");
-    assert_prints(&dir, &uses, "[a b ]\n1970-01-01T09:00:00+09:00\n");
+    assert!(
+        carries(&uses, "run_command"),
+        "the exec program lacks process spawning"
+    );
+    assert_prints(&dir, &uses, "[a b ]\n1970-01-01T09:00:00+09:00\nspawned\n");
 }
 
 /// `gene/datetime/now` is in the zone `TZ` names, in both tiers; with no

@@ -1,7 +1,8 @@
 //! Which optional parts of the runtime library a program may use.
 //!
 //! Regular expressions and DateTime are built on large crates (`regex`,
-//! `jiff` with its bundled time-zone data). A built executable links them
+//! `jiff` with its bundled time-zone data), process spawning
+//! (`gene/os/run`, `gene/os/exec`) on std's process code. A built executable links them
 //! only when its program may reach them (`gene_rt_use_libraries`), so that
 //! hello world does not carry them. The test is conservative: any name,
 //! member, method or constant with one of the words below, a regex
@@ -12,12 +13,14 @@ use gene_core::bytecode::Instr;
 use gene_core::heap::Obj;
 use gene_core::{Proto, Symbol, Value};
 
-/// Names that reach regular expressions or DateTime values.
+/// Names that reach regular expressions, DateTime values or processes.
 const WORDS: &[&str] = &[
     "regex", "Regex", "datetime", "DateTime", "now", "today", "modified", "=~", "!~", "eval",
+    "run", "exec",
 ];
 
-/// Whether any of `protos` may use regular expressions or DateTime.
+/// Whether any of `protos` may use regular expressions, DateTime or
+/// process spawning.
 pub fn uses_libraries(protos: &[&Proto]) -> bool {
     protos.iter().any(|p| proto_uses(p))
 }

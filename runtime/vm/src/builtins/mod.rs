@@ -190,8 +190,9 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     }
 }
 
-/// The parts of the library built on large crates (regular expressions on
-/// `regex`, DateTime on `jiff` with its bundled time-zone data): reached only
+/// The parts of the library built on large crates or large parts of std
+/// (regular expressions on `regex`, DateTime on `jiff` with its bundled
+/// time-zone data, process spawning on `std::process`): reached only
 /// through [`link_libraries`], so that a built executable whose program does
 /// not use them does not carry them (`gene build` emits the call only when
 /// the program may use them; the linker drops them otherwise).
@@ -218,14 +219,15 @@ fn set_regex_class(class: Value) {
 
 static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
 
-/// Makes every VM created from now on install regular expressions and
-/// DateTime. Called by `gene` at start and by a built executable whose
+/// Makes every VM created from now on install regular expressions,
+/// DateTime and process spawning (`gene/os/run`, `gene/os/exec`). Called by `gene` at start and by a built executable whose
 /// program uses them (`gene_rt_use_libraries`).
 pub fn link_libraries() {
     let _ = LIBRARIES.set(Libraries {
         install: |vm| {
             regex::install(vm);
             datetime::install(vm);
+            os::install_process(vm);
         },
         datetime_from_system_time: datetime::from_system_time,
         string_regex_method: regex::string_method,
