@@ -638,11 +638,11 @@ fn defined_symbols(exe: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Regular expressions, DateTime and process spawning are linked only into
-/// executables whose program may use them (gene-frontend's `libraries`):
-/// hello world carries neither the `regex` nor the `jiff` crate nor
-/// `gene/os/run`'s process code, a program with a regex literal, a
-/// DateTime and `gene/os/exec` carries them and works.
+/// Regular expressions, DateTime, process spawning, JSON and `format` are
+/// linked only into executables whose program may use them (gene-frontend's
+/// `libraries`): hello world carries neither the `regex` nor the `jiff`
+/// crate nor `gene/os/run`'s process code nor the JSON and `format`
+/// natives, a program using each carries them and works.
 #[test]
 fn unused_regex_and_datetime_are_not_linked() {
     let dir = scratch_dir("libraries");
@@ -657,13 +657,19 @@ fn unused_regex_and_datetime_are_not_linked() {
         !carries(&hello, "run_command"),
         "hello world links process spawning"
     );
+    assert!(!carries(&hello, "builtins4json"), "hello world links JSON");
+    assert!(
+        !carries(&hello, "builtins6format"),
+        "hello world links format"
+    );
 
     let src = dir.join("uses.gene");
     fs::write(
         &src,
         "(println (\"a1b22\" .split #/\\d+/))\n\
          (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n\
-         (print (gene/os/exec \"echo spawned\"))\n",
+         (print (gene/os/exec \"echo spawned\"))\n\
+         (println ([1 \"a\"] .to_json) (format \"{}-{}\" 1 2) (\"x\" .pad_left 3))\n",
     )
     .expect("write the program");
     let uses = build_ok(&dir, "uses.gene", "uses", &[]);
@@ -676,7 +682,16 @@ fn unused_regex_and_datetime_are_not_linked() {
         carries(&uses, "run_command"),
         "the exec program lacks process spawning"
     );
-    assert_prints(&dir, &uses, "[a b ]\n1970-01-01T09:00:00+09:00\nspawned\n");
+    assert!(carries(&uses, "builtins4json"), "the program lacks JSON");
+    assert!(
+        carries(&uses, "builtins6format"),
+        "the program lacks format"
+    );
+    assert_prints(
+        &dir,
+        &uses,
+        "[a b ]\n1970-01-01T09:00:00+09:00\nspawned\n[1,\"a\"] 1-2   x\n",
+    );
 }
 
 /// `gene/datetime/now` is in the zone `TZ` names, in both tiers; with no

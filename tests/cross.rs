@@ -48,11 +48,11 @@ const TARGETS: [&str; 6] = [
 /// The stripped size a hello-world executable must stay within. The goal is
 /// 1 MiB (issue "Cross-compilation"); spec 07's library (every native is
 /// installed at start, so the linker keeps them all) took hello world on
-/// x86_64 gnu to 1,111,184 bytes; with process spawning linked only when a
-/// program may use it the largest (x86_64 musl) is 1,089,272 bytes, so this
-/// is a ratchet just above that until more natives can be dropped, not the
-/// goal.
-const HELLO_BUDGET: u64 = 1070 * 1024;
+/// x86_64 gnu to 1,111,184 bytes; with process spawning, JSON and `format`
+/// linked only when a program may use them the largest (x86_64 musl) is
+/// 1,060,472 bytes, so this is a ratchet just above that until more natives
+/// can be dropped, not the goal.
+const HELLO_BUDGET: u64 = 1040 * 1024;
 
 fn scratch_dir(test_name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))

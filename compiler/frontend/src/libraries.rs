@@ -2,7 +2,9 @@
 //!
 //! Regular expressions and DateTime are built on large crates (`regex`,
 //! `jiff` with its bundled time-zone data), process spawning
-//! (`gene/os/run`, `gene/os/exec`) on std's process code. A built executable links them
+//! (`gene/os/run`, `gene/os/exec`) on std's process code; JSON
+//! (`gene/json`, `.to_json`) and `format` (with `.pad_left`, `.pad_right`,
+//! `.center`) are sizeable natives few programs use. A built executable links them
 //! only when its program may reach them (`gene_rt_use_libraries`), so that
 //! hello world does not carry them. The test is conservative: any name,
 //! member, method or constant with one of the words below, a regex
@@ -13,14 +15,31 @@ use gene_core::bytecode::Instr;
 use gene_core::heap::Obj;
 use gene_core::{Proto, Symbol, Value};
 
-/// Names that reach regular expressions, DateTime values or processes.
+/// Names that reach regular expressions, DateTime values, processes, JSON
+/// or `format`.
 const WORDS: &[&str] = &[
-    "regex", "Regex", "datetime", "DateTime", "now", "today", "modified", "=~", "!~", "eval",
-    "run", "exec",
+    "regex",
+    "Regex",
+    "datetime",
+    "DateTime",
+    "now",
+    "today",
+    "modified",
+    "=~",
+    "!~",
+    "eval",
+    "run",
+    "exec",
+    "json",
+    "to_json",
+    "format",
+    "pad_left",
+    "pad_right",
+    "center",
 ];
 
-/// Whether any of `protos` may use regular expressions, DateTime or
-/// process spawning.
+/// Whether any of `protos` may use regular expressions, DateTime, process
+/// spawning, JSON or `format`.
 pub fn uses_libraries(protos: &[&Proto]) -> bool {
     protos.iter().any(|p| proto_uses(p))
 }
