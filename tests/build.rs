@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use object::read::archive::ArchiveFile;
-use object::{Object, ObjectSymbol};
+use object::{Object, ObjectSection, ObjectSymbol};
 use support::{gene_command, repo_root, run_captured, Captured};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -724,4 +724,34 @@ fn local_zone_follows_tz_and_bundled_zones_are_a_fallback() {
             describe(what, &ran)
         );
     }
+}
+
+/// A glibc executable is linked by lld through the C compiler when lld is
+/// installed (`link.rs`, `use_lld`): it merges the runtime's read-only data
+/// better than the GNU linker. lld names itself in the `.comment` section.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn glibc_links_use_lld_when_installed() {
+    let dir = scratch_dir("gnu-lld");
+    let targets = gene(&dir, &["targets"]).stdout_text();
+    let lld_installed = targets
+        .lines()
+        .any(|l| l.contains("linux-musl") && l.contains("links with") && !l.contains("not found"));
+    if !lld_installed {
+        eprintln!("skipped: lld is not installed");
+        return;
+    }
+    let hello = build_ok(&dir, &example("hello.gene"), "hello", &[]);
+    assert_prints(&dir, &hello, "Hello, Gene!\n");
+    let bytes = fs::read(&hello).expect("read hello");
+    let file = object::File::parse(&*bytes).expect("parse the executable");
+    let comment = file
+        .section_by_name(".comment")
+        .and_then(|s| s.data().ok().map(<[u8]>::to_vec))
+        .unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&comment).contains("LLD"),
+        "hello was not linked by lld: {:?}",
+        String::from_utf8_lossy(&comment)
+    );
 }
