@@ -638,11 +638,11 @@ fn defined_symbols(exe: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Regular expressions, DateTime, process spawning, JSON and `format` are
-/// linked only into executables whose program may use them (gene-frontend's
+/// Regular expressions, DateTime, process spawning, JSON, `format` and the
+/// numeric methods are linked only into executables whose program may use them (gene-frontend's
 /// `libraries`): hello world carries neither the `regex` nor the `jiff`
-/// crate nor `gene/os/run`'s process code nor the JSON and `format`
-/// natives, a program using each carries them and works.
+/// crate nor `gene/os/run`'s process code nor the JSON, `format` and
+/// numeric natives, a program using each carries them and works.
 #[test]
 fn unused_regex_and_datetime_are_not_linked() {
     let dir = scratch_dir("libraries");
@@ -662,6 +662,10 @@ fn unused_regex_and_datetime_are_not_linked() {
         !carries(&hello, "builtins6format"),
         "hello world links format"
     );
+    assert!(
+        !carries(&hello, "builtins7numbers"),
+        "hello world links the numeric methods"
+    );
 
     let src = dir.join("uses.gene");
     fs::write(
@@ -669,7 +673,8 @@ fn unused_regex_and_datetime_are_not_linked() {
         "(println (\"a1b22\" .split #/\\d+/))\n\
          (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n\
          (print (gene/os/exec \"echo spawned\"))\n\
-         (println ([1 \"a\"] .to_json) (format \"{}-{}\" 1 2) (\"x\" .pad_left 3))\n",
+         (println ([1 \"a\"] .to_json) (format \"{}-{}\" 1 2) (\"x\" .pad_left 3))\n\
+         (println (-3 .abs) (gene/math/sqrt 16.0) (7 .div 2))\n",
     )
     .expect("write the program");
     let uses = build_ok(&dir, "uses.gene", "uses", &[]);
@@ -687,10 +692,14 @@ fn unused_regex_and_datetime_are_not_linked() {
         carries(&uses, "builtins6format"),
         "the program lacks format"
     );
+    assert!(
+        carries(&uses, "builtins7numbers"),
+        "the program lacks the numeric methods"
+    );
     assert_prints(
         &dir,
         &uses,
-        "[a b ]\n1970-01-01T09:00:00+09:00\nspawned\n[1,\"a\"] 1-2   x\n",
+        "[a b ]\n1970-01-01T09:00:00+09:00\nspawned\n[1,\"a\"] 1-2   x\n3 4.0 3\n",
     );
 }
 

@@ -4,7 +4,8 @@
 //! `jiff` with its bundled time-zone data), process spawning
 //! (`gene/os/run`, `gene/os/exec`) on std's process code; JSON
 //! (`gene/json`, `.to_json`) and `format` (with `.pad_left`, `.pad_right`,
-//! `.center`) are sizeable natives few programs use. A built executable links them
+//! `.center`) and the numeric methods with `gene/math` (`numbers.rs`) are
+//! sizeable natives few programs use. A built executable links them
 //! only when its program may reach them (`gene_rt_use_libraries`), so that
 //! hello world does not carry them. The test is conservative: any name,
 //! member, method or constant with one of the words below, a regex
@@ -15,8 +16,8 @@ use gene_core::bytecode::Instr;
 use gene_core::heap::Obj;
 use gene_core::{Proto, Symbol, Value};
 
-/// Names that reach regular expressions, DateTime values, processes, JSON
-/// or `format`.
+/// Names that reach regular expressions, DateTime values, processes, JSON,
+/// `format` or the numeric methods.
 const WORDS: &[&str] = &[
     "regex",
     "Regex",
@@ -36,10 +37,35 @@ const WORDS: &[&str] = &[
     "pad_left",
     "pad_right",
     "center",
+    // Int and Float methods and `gene/math` (`numbers.rs`).
+    "math",
+    "abs",
+    "floor",
+    "ceil",
+    "trunc",
+    "round",
+    "to_i",
+    "to_f",
+    "sqrt",
+    "min",
+    "max",
+    "clamp",
+    "sign",
+    "is_nan",
+    "is_finite",
+    "to_fixed",
+    "div",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "bit_not",
+    "shl",
+    "shr",
+    "pow_mod",
 ];
 
 /// Whether any of `protos` may use regular expressions, DateTime, process
-/// spawning, JSON or `format`.
+/// spawning, JSON, `format` or the numeric methods.
 pub fn uses_libraries(protos: &[&Proto]) -> bool {
     protos.iter().any(|p| proto_uses(p))
 }
