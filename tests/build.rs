@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use object::read::archive::ArchiveFile;
-use object::{Object, ObjectSymbol};
+use object::{Object, ObjectSection, ObjectSymbol};
 use support::{gene_command, repo_root, run_captured, Captured};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -638,10 +638,11 @@ fn defined_symbols(exe: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Regular expressions and DateTime are linked only into executables whose
-/// program may use them (gene-frontend's `libraries`): hello world carries
-/// neither the `regex` nor the `jiff` crate, a program with a regex
-/// literal or a DateTime carries them and works.
+/// Regular expressions, DateTime, process spawning, JSON, `format` and the
+/// numeric methods are linked only into executables whose program may use them (gene-frontend's
+/// `libraries`): hello world carries neither the `regex` nor the `jiff`
+/// crate nor `gene/os/run`'s process code nor the JSON, `format` and
+/// numeric natives, a program using each carries them and works.
 #[test]
 fn unused_regex_and_datetime_are_not_linked() {
     let dir = scratch_dir("libraries");
@@ -652,12 +653,28 @@ fn unused_regex_and_datetime_are_not_linked() {
         "hello world links regex"
     );
     assert!(!carries(&hello, "jiff"), "hello world links jiff");
+    assert!(
+        !carries(&hello, "run_command"),
+        "hello world links process spawning"
+    );
+    assert!(!carries(&hello, "builtins4json"), "hello world links JSON");
+    assert!(
+        !carries(&hello, "builtins6format"),
+        "hello world links format"
+    );
+    assert!(
+        !carries(&hello, "builtins7numbers"),
+        "hello world links the numeric methods"
+    );
 
     let src = dir.join("uses.gene");
     fs::write(
         &src,
         "(println (\"a1b22\" .split #/\\d+/))\n\
-         (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n",
+         (println (gene/datetime/from_timestamp 0 \"Asia/Tokyo\"))\n\
+         (print (gene/os/exec \"echo spawned\"))\n\
+         (println ([1 \"a\"] .to_json) (format \"{}-{}\" 1 2) (\"x\" .pad_left 3))\n\
+         (println (-3 .abs) (gene/math/sqrt 16.0) (7 .div 2))\n",
     )
     .expect("write the program");
     let uses = build_ok(&dir, "uses.gene", "uses", &[]);
@@ -666,7 +683,24 @@ fn unused_regex_and_datetime_are_not_linked() {
         "the regex program lacks regex"
     );
     assert!(carries(&uses, "jiff"), "the DateTime program lacks jiff");
-    assert_prints(&dir, &uses, "[a b ]\n1970-01-01T09:00:00+09:00\n");
+    assert!(
+        carries(&uses, "run_command"),
+        "the exec program lacks process spawning"
+    );
+    assert!(carries(&uses, "builtins4json"), "the program lacks JSON");
+    assert!(
+        carries(&uses, "builtins6format"),
+        "the program lacks format"
+    );
+    assert!(
+        carries(&uses, "builtins7numbers"),
+        "the program lacks the numeric methods"
+    );
+    assert_prints(
+        &dir,
+        &uses,
+        "[a b ]\n1970-01-01T09:00:00+09:00\nspawned\n[1,\"a\"] 1-2   x\n3 4.0 3\n",
+    );
 }
 
 /// `gene/datetime/now` is in the zone `TZ` names, in both tiers; with no
@@ -699,4 +733,34 @@ fn local_zone_follows_tz_and_bundled_zones_are_a_fallback() {
             describe(what, &ran)
         );
     }
+}
+
+/// A glibc executable is linked by lld through the C compiler when lld is
+/// installed (`link.rs`, `use_lld`): it merges the runtime's read-only data
+/// better than the GNU linker. lld names itself in the `.comment` section.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn glibc_links_use_lld_when_installed() {
+    let dir = scratch_dir("gnu-lld");
+    let targets = gene(&dir, &["targets"]).stdout_text();
+    let lld_installed = targets
+        .lines()
+        .any(|l| l.contains("linux-musl") && l.contains("links with") && !l.contains("not found"));
+    if !lld_installed {
+        eprintln!("skipped: lld is not installed");
+        return;
+    }
+    let hello = build_ok(&dir, &example("hello.gene"), "hello", &[]);
+    assert_prints(&dir, &hello, "Hello, Gene!\n");
+    let bytes = fs::read(&hello).expect("read hello");
+    let file = object::File::parse(&*bytes).expect("parse the executable");
+    let comment = file
+        .section_by_name(".comment")
+        .and_then(|s| s.data().ok().map(<[u8]>::to_vec))
+        .unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&comment).contains("LLD"),
+        "hello was not linked by lld: {:?}",
+        String::from_utf8_lossy(&comment)
+    );
 }

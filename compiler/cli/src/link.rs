@@ -79,7 +79,8 @@ pub fn link(job: &Job) -> Result<(), String> {
         }
         None => match job.target.libc {
             Libc::Gnu => {
-                let (command, name) = default_linker(job.target)?;
+                let (mut command, name) = default_linker(job.target)?;
+                use_lld(&mut command, job);
                 (command, name, true)
             }
             Libc::Musl | Libc::System => {
@@ -179,6 +180,34 @@ fn lld_names(target: &Target) -> &'static [&'static str] {
         Os::MacOs => &["ld64.lld", "ld64.lld-19", "/usr/lib/llvm-19/bin/ld64.lld"],
         Os::Linux => &["ld.lld", "ld.lld-19", "/usr/lib/llvm-19/bin/ld.lld"],
     }
+}
+
+/// Makes the C compiler driving a glibc link use lld when it is installed
+/// (as it is for the musl and macOS targets): lld merges the runtime's
+/// read-only data better than the GNU linker, which makes hello world
+/// about 45 KB (x86_64) to 70 KB (aarch64) smaller. GCC accepts only
+/// `-fuse-ld=lld` with an `ld.lld` it finds through `-B`, so a link to the
+/// lld we found goes into the scratch directory. Without lld, or when the
+/// link cannot be made, the driver's own linker links, as before.
+fn use_lld(command: &mut Command, job: &Job) {
+    #[cfg(unix)]
+    {
+        let Some(lld) = find_program(lld_names(job.target)) else {
+            return;
+        };
+        let dir = job.scratch.join("lld");
+        if std::fs::create_dir_all(&dir).is_err()
+            || std::os::unix::fs::symlink(&lld, dir.join("ld.lld")).is_err()
+        {
+            return;
+        }
+        let mut prefix = std::ffi::OsString::from("-B");
+        prefix.push(dir.as_os_str());
+        prefix.push("/");
+        command.arg(prefix).arg("-fuse-ld=lld");
+    }
+    #[cfg(not(unix))]
+    let _ = (command, job);
 }
 
 /// The first of `names` that is an executable file: an absolute name as

@@ -1,7 +1,11 @@
 //! Which optional parts of the runtime library a program may use.
 //!
 //! Regular expressions and DateTime are built on large crates (`regex`,
-//! `jiff` with its bundled time-zone data). A built executable links them
+//! `jiff` with its bundled time-zone data), process spawning
+//! (`gene/os/run`, `gene/os/exec`) on std's process code; JSON
+//! (`gene/json`, `.to_json`) and `format` (with `.pad_left`, `.pad_right`,
+//! `.center`) and the numeric methods with `gene/math` (`numbers.rs`) are
+//! sizeable natives few programs use. A built executable links them
 //! only when its program may reach them (`gene_rt_use_libraries`), so that
 //! hello world does not carry them. The test is conservative: any name,
 //! member, method or constant with one of the words below, a regex
@@ -12,12 +16,56 @@ use gene_core::bytecode::Instr;
 use gene_core::heap::Obj;
 use gene_core::{Proto, Symbol, Value};
 
-/// Names that reach regular expressions or DateTime values.
+/// Names that reach regular expressions, DateTime values, processes, JSON,
+/// `format` or the numeric methods.
 const WORDS: &[&str] = &[
-    "regex", "Regex", "datetime", "DateTime", "now", "today", "modified", "=~", "!~", "eval",
+    "regex",
+    "Regex",
+    "datetime",
+    "DateTime",
+    "now",
+    "today",
+    "modified",
+    "=~",
+    "!~",
+    "eval",
+    "run",
+    "exec",
+    "json",
+    "to_json",
+    "format",
+    "pad_left",
+    "pad_right",
+    "center",
+    // Int and Float methods and `gene/math` (`numbers.rs`).
+    "math",
+    "abs",
+    "floor",
+    "ceil",
+    "trunc",
+    "round",
+    "to_i",
+    "to_f",
+    "sqrt",
+    "min",
+    "max",
+    "clamp",
+    "sign",
+    "is_nan",
+    "is_finite",
+    "to_fixed",
+    "div",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "bit_not",
+    "shl",
+    "shr",
+    "pow_mod",
 ];
 
-/// Whether any of `protos` may use regular expressions or DateTime.
+/// Whether any of `protos` may use regular expressions, DateTime, process
+/// spawning, JSON, `format` or the numeric methods.
 pub fn uses_libraries(protos: &[&Proto]) -> bool {
     protos.iter().any(|p| proto_uses(p))
 }

@@ -147,7 +147,6 @@ pub fn text_arg(vm: &Vm, args: &[Value], i: usize, what: &str) -> VmResult<Strin
 pub fn install(vm: &mut Vm, options: &VmOptions) {
     core::install(vm, options);
     object::install(vm);
-    json::install(vm);
     string::install(vm);
     array::install(vm);
     map::install(vm);
@@ -162,8 +161,6 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     path::install(vm);
     os::install(vm);
     random::install(vm);
-    numbers::install(vm);
-    format::install(vm);
     collections::install(vm);
     string_extra::install(vm);
     base64::install(vm);
@@ -190,8 +187,12 @@ pub fn install(vm: &mut Vm, options: &VmOptions) {
     }
 }
 
-/// The parts of the library built on large crates (regular expressions on
-/// `regex`, DateTime on `jiff` with its bundled time-zone data): reached only
+/// The parts of the library built on large crates or large parts of std
+/// (regular expressions on `regex`, DateTime on `jiff` with its bundled
+/// time-zone data, process spawning on `std::process`, and JSON, `format`
+/// with the String padding methods and the numeric methods and
+/// `gene/math` of spec 07, which few programs use):
+/// reached only
 /// through [`link_libraries`], so that a built executable whose program does
 /// not use them does not carry them (`gene build` emits the call only when
 /// the program may use them; the linker drops them otherwise).
@@ -218,14 +219,19 @@ fn set_regex_class(class: Value) {
 
 static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
 
-/// Makes every VM created from now on install regular expressions and
-/// DateTime. Called by `gene` at start and by a built executable whose
+/// Makes every VM created from now on install regular expressions,
+/// DateTime, process spawning (`gene/os/run`, `gene/os/exec`), JSON,
+/// `format` and the numeric methods with `gene/math`. Called by `gene` at start and by a built executable whose
 /// program uses them (`gene_rt_use_libraries`).
 pub fn link_libraries() {
     let _ = LIBRARIES.set(Libraries {
         install: |vm| {
             regex::install(vm);
             datetime::install(vm);
+            os::install_process(vm);
+            json::install(vm);
+            format::install(vm);
+            numbers::install(vm);
         },
         datetime_from_system_time: datetime::from_system_time,
         string_regex_method: regex::string_method,

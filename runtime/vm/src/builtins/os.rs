@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 
 pub fn install(vm: &mut Vm) {
     let os = vm.builtin_namespace("os");
-    let functions: [(&str, super::NativeFn); 11] = [
+    let functions: [(&str, super::NativeFn); 9] = [
         ("args", args),
         ("env", env),
         ("set_env", set_env),
@@ -39,8 +39,6 @@ pub fn install(vm: &mut Vm) {
         ("arch", arch),
         ("pid", pid),
         ("chdir", chdir),
-        ("run", run),
-        ("exec", exec),
     ];
     for (name, f) in functions {
         vm.def_fn_in(os, name, f);
@@ -52,6 +50,15 @@ pub fn install(vm: &mut Vm) {
             vm.define_builtin(name, f);
         }
     }
+}
+
+/// `gene/os/run` and `gene/os/exec`, which spawn processes (std's process
+/// code): installed through `link_libraries`, like regular expressions, so
+/// that an executable whose program never names them does not carry it.
+pub fn install_process(vm: &mut Vm) {
+    let os = vm.builtin_namespace("os");
+    vm.def_fn_in(os, "run", run);
+    vm.def_fn_in(os, "exec", exec);
 }
 
 /// Positional argument `i` as a String, else an `ArgumentError` naming
