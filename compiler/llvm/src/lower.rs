@@ -2407,49 +2407,41 @@ impl<'a, 'ctx> Lowering<'a, 'ctx> {
         element(self.cx, &self.b, self.spill, i)
     }
 
+    /// Copies the frame's slots into the spill buffer (before code that reads
+    /// them from there, e.g. a `match`).
     fn spill_slots(&self) -> R<()> {
-        if self.slots_in_spill {
-            return Ok(());
-        }
-        for i in 0..self.proto.n_slots {
-            let v = self.load(self.slot(i)?)?;
-            self.store(self.spill_at(i)?, v)?;
-        }
-        Ok(())
+        self.copy_slots(0..self.proto.n_slots, true)
     }
 
     /// Spills the slots a macro called at `pc` can name (`gene_call_macro`
     /// reads only those): spilling every slot at every macro call made
     /// code size quadratic in a function with many scopes.
     fn spill_named_slots(&self, pc: u32) -> R<()> {
-        if self.slots_in_spill {
-            return Ok(());
-        }
-        for i in named_slots(self.proto, pc) {
-            let v = self.load(self.slot(i)?)?;
-            self.store(self.spill_at(i)?, v)?;
-        }
-        Ok(())
+        self.copy_slots(named_slots(self.proto, pc), true)
     }
 
     fn reload_named_slots(&self, pc: u32) -> R<()> {
-        if self.slots_in_spill {
-            return Ok(());
-        }
-        for i in named_slots(self.proto, pc) {
-            let v = self.load(self.spill_at(i)?)?;
-            self.store(self.slot(i)?, v)?;
-        }
-        Ok(())
+        self.copy_slots(named_slots(self.proto, pc), false)
     }
 
     fn reload_slots(&self) -> R<()> {
+        self.copy_slots(0..self.proto.n_slots, false)
+    }
+
+    /// Copies `slots` from their registers to the spill buffer
+    /// (`to_spill`) or back; nothing when the slots live in the buffer.
+    fn copy_slots(&self, slots: impl IntoIterator<Item = u32>, to_spill: bool) -> R<()> {
         if self.slots_in_spill {
             return Ok(());
         }
-        for i in 0..self.proto.n_slots {
-            let v = self.load(self.spill_at(i)?)?;
-            self.store(self.slot(i)?, v)?;
+        for i in slots {
+            let (from, to) = if to_spill {
+                (self.slot(i)?, self.spill_at(i)?)
+            } else {
+                (self.spill_at(i)?, self.slot(i)?)
+            };
+            let v = self.load(from)?;
+            self.store(to, v)?;
         }
         Ok(())
     }
