@@ -2,7 +2,7 @@
 //! reading a damaged image fails cleanly instead of panicking.
 
 use gene_core::bytecode::{
-    Capture, Handler, Instr, LocalName, NameCache, PatItem, Pattern, Proto, ProtoKind,
+    Capture, Flow, Handler, Instr, LocalName, NameCache, PatItem, Pattern, Proto, ProtoKind,
 };
 use gene_core::heap::{self, Obj};
 use gene_core::object::prop_map;
@@ -338,6 +338,39 @@ fn every_instruction() -> Vec<Instr> {
         message: 0,
     }));
     code
+}
+
+/// The round-trip list above covers every instruction of the table.
+#[test]
+fn every_instruction_covers_the_table() {
+    let listed: Vec<&str> = every_instruction().iter().map(Instr::name).collect();
+    for name in Instr::NAMES {
+        assert!(
+            listed.contains(name),
+            "{name} missing from every_instruction"
+        );
+    }
+}
+
+/// Retargeting a jump moves exactly the target its flow reports, and
+/// leaves every other instruction as it was.
+#[test]
+fn jump_targets_follow_the_table() {
+    for instr in every_instruction() {
+        let moved = instr.with_jump_target(4242);
+        match instr.flow() {
+            Flow::Next | Flow::End => assert_eq!(moved, instr),
+            Flow::Jump(_) => assert_eq!(moved.flow(), Flow::Jump(4242), "{instr:?}"),
+            Flow::Branch { keep, .. } => {
+                assert_eq!(
+                    moved.flow(),
+                    Flow::Branch { target: 4242, keep },
+                    "{instr:?}"
+                )
+            }
+        }
+        assert_eq!(moved.name(), instr.name());
+    }
 }
 
 /// A constant of every storable kind, including ones no source literal

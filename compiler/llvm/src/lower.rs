@@ -18,7 +18,7 @@ mod int_body;
 
 use crate::runtime_fns::runtime_fn;
 use gene_core::bytecode::{
-    key_count, stack_effect, step_pops, Capture, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL,
+    key_count, stack_effect, step_pops, Capture, Flow, Instr, Proto, ProtoKind, EXCEPTION_SENTINEL,
 };
 use gene_core::numeric::{BinOp, CmpOp, INLINED_INT_METHODS};
 use gene_core::Value;
@@ -92,27 +92,14 @@ fn depths(proto: &Proto) -> R<(Vec<Option<u32>>, u32)> {
             .ok_or_else(|| format!("stack underflow at pc {pc}"))?
             + pushes;
         max = max.max(d).max(after);
-        use Instr::*;
-        match *instr {
-            Jump(t) => work.push((t as usize, d)),
-            JumpIfFalse(t) | JumpIfTrue(t) => {
-                work.push((t as usize, after));
+        match instr.flow() {
+            Flow::Next => work.push((pc + 1, after)),
+            Flow::End => {}
+            Flow::Jump(t) => work.push((t as usize, after)),
+            Flow::Branch { target, keep } => {
+                work.push((target as usize, if keep { d } else { after }));
                 work.push((pc + 1, after));
             }
-            JumpIfFalseKeep(t) | JumpIfTrueKeep(t) => {
-                work.push((t as usize, d));
-                work.push((pc + 1, after));
-            }
-            JumpIfMacro(t) | JumpIfBound { target: t, .. } => {
-                work.push((t as usize, d));
-                work.push((pc + 1, d));
-            }
-            IterNext { exit, .. } | IterNext2 { exit, .. } => {
-                work.push((exit as usize, d));
-                work.push((pc + 1, after));
-            }
-            Return | Throw | TailCall(_) => {}
-            _ => work.push((pc + 1, after)),
         }
     }
     Ok((depth, max + 2))

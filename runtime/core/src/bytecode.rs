@@ -14,253 +14,355 @@ use crate::symbol::Symbol;
 use crate::value::Value;
 use std::cell::Cell;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Instr {
+/// Where execution goes after an instruction (see [`Instr::flow`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// On to the next instruction.
+    Next,
+    /// The path ends (`Return`, `Throw`, a self `TailCall`).
+    End,
+    /// Always to `target`.
+    Jump(u32),
+    /// To `target` or on to the next instruction. On the jump the operand
+    /// stack is as after the instruction (`keep` false) or as before it
+    /// (`keep` true: the `*Keep` jumps, `JumpIfMacro`, `JumpIfBound`, the
+    /// `IterNext`s at their exit).
+    Branch { target: u32, keep: bool },
+}
+
+/// The one instruction table. Each entry is a variant with its operands
+/// (named, so the columns can use them), its class (`step`: pops a fixed
+/// number of operands and pushes one result through the shared step
+/// routine, see [`step_pops`]; `op`: its own handling), its stack effect
+/// `(pops, pushes)` on fall-through (`$klen(k)` is the length of key list
+/// `k`) and its control flow: `next`, `end`, `jump t`, `branch t` or
+/// `keep t` (see [`Flow`]). From it come the [`Instr`] enum,
+/// [`stack_effect`], [`step_pops`], [`Instr::flow`],
+/// [`Instr::with_jump_target`] and [`Instr::NAMES`].
+macro_rules! instructions {
+    (
+        klen = $klen:ident;
+        $(
+            $(#[$doc:meta])*
+            $name:ident
+            $( ( $($a:ident : $at:ty),* ) )?
+            $( { $($f:ident : $ft:ty),* } )?
+            : $class:ident ($pops:expr, $pushes:expr) [$($flow:tt)*];
+        )*
+    ) => {
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub enum Instr {
+            $(
+                $(#[$doc])*
+                $name $( ( $($at),* ) )? $( { $($f: $ft),* } )?,
+            )*
+        }
+
+        impl Instr {
+            /// The name of every instruction, in table order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// This instruction's name (an entry of [`Instr::NAMES`]).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Instr::$name { .. } => stringify!($name), )*
+                }
+            }
+
+            /// Where execution goes after this instruction.
+            #[allow(unused_variables)]
+            pub fn flow(&self) -> Flow {
+                match *self {
+                    $( Instr::$name $( ( $($a),* ) )? $( { $($f),* } )? => instr_flow!($($flow)*), )*
+                }
+            }
+
+            /// This instruction with its jump target replaced by `target`
+            /// (unchanged when it has none): how the compiler patches
+            /// forward jumps.
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            pub fn with_jump_target(self, target: u32) -> Instr {
+                match self {
+                    $( Instr::$name $( ( $(mut $a),* ) )? $( { $(mut $f),* } )? => {
+                        instr_retarget!(target; $($flow)*);
+                        Instr::$name $( ( $($a),* ) )? $( { $($f),* } )?
+                    } )*
+                }
+            }
+        }
+
+        /// [`step_pops`] with the key-list lengths given by `keys`.
+        #[allow(unused_variables)]
+        fn step_pops_with(instr: &Instr, $klen: &dyn Fn(u32) -> u32) -> Option<u32> {
+            match *instr {
+                $( Instr::$name $( ( $($a),* ) )? $( { $($f),* } )? => instr_step!($class, $pops), )*
+            }
+        }
+
+        /// The operands `instr` pops and the values it pushes when execution
+        /// falls through it (a conditional jump counts as not taken;
+        /// `Return`, `Throw` and `TailCall` end the path). `keys(k)` is the
+        /// length of key list `k`. The compiler tracks the operand-stack
+        /// depth with it and the native backend rebuilds the depth at every
+        /// pc with it.
+        #[allow(unused_variables)]
+        pub fn stack_effect(instr: &Instr, $klen: &dyn Fn(u32) -> u32) -> (u32, u32) {
+            match *instr {
+                $( Instr::$name $( ( $($a),* ) )? $( { $($f),* } )? => ($pops, $pushes), )*
+            }
+        }
+    };
+}
+
+macro_rules! instr_flow {
+    (next) => {
+        Flow::Next
+    };
+    (end) => {
+        Flow::End
+    };
+    (jump $t:ident) => {
+        Flow::Jump($t)
+    };
+    (branch $t:ident) => {
+        Flow::Branch {
+            target: $t,
+            keep: false,
+        }
+    };
+    (keep $t:ident) => {
+        Flow::Branch {
+            target: $t,
+            keep: true,
+        }
+    };
+}
+
+macro_rules! instr_retarget {
+    ($new:ident; next) => {};
+    ($new:ident; end) => {};
+    ($new:ident; $kind:ident $t:ident) => {
+        $t = $new
+    };
+}
+
+macro_rules! instr_step {
+    (step, $pops:expr) => {
+        Some($pops)
+    };
+    (op, $pops:expr) => {
+        None
+    };
+}
+
+instructions! {
+    klen = klen;
     /// `→ [nil]`
-    Nil,
+    Nil: op(0, 1) [next];
     /// `→ [true]`
-    True,
+    True: op(0, 1) [next];
     /// `→ [false]`
-    False,
+    False: op(0, 1) [next];
     /// `→ [_]`
-    Placeholder,
+    Placeholder: op(0, 1) [next];
     /// `→ [self]`
-    SelfValue,
+    SelfValue: op(0, 1) [next];
     /// `→ [int]`
-    Int(i32),
+    Int(i: i32): op(0, 1) [next];
     /// `→ [consts[i]]`
-    Const(u32),
+    Const(i: u32): op(0, 1) [next];
     /// `[v] →`
-    Pop,
+    Pop: op(1, 0) [next];
     /// `[v] → [v v]`
-    Dup,
+    Dup: op(0, 1) [next];
     /// `[x1 .. xn] →`
-    PopN(u32),
+    PopN(n: u32): op(n, 0) [next];
     /// `[x1 .. xn v] → [v]`
-    Slide(u32),
+    Slide(n: u32): op(n + 1, 1) [next];
     /// `→ [slot]`
-    LoadLocal(u32),
+    LoadLocal(slot: u32): op(0, 1) [next];
     /// `[v] → [v]`, slot := v
-    StoreLocal(u32),
+    StoreLocal(slot: u32): op(0, 0) [next];
     /// `[v] → [v]`, declares the slot's variable with value v (a `var`).
-    DeclareLocal(u32),
+    DeclareLocal(slot: u32): op(0, 0) [next];
     /// `→ [cell value]` for a captured variable whose cell is in the slot.
-    LoadCell(u32),
+    LoadCell(slot: u32): op(0, 1) [next];
     /// `[v] → [v]`, cell in the slot := v
-    StoreCell(u32),
+    StoreCell(slot: u32): op(0, 0) [next];
     /// `[v] → [v]`, the slot := a fresh cell holding v (each `var` execution
     /// is a new binding, so closures made in a loop see their own).
-    DeclareCell(u32),
+    DeclareCell(slot: u32): op(0, 0) [next];
     /// `→ [upvalue i]` (a captured variable of the running closure).
-    LoadUpvalue(u32),
+    LoadUpvalue(i: u32): op(0, 1) [next];
     /// `[v] → [v]`, upvalue i := v
-    StoreUpvalue(u32),
+    StoreUpvalue(i: u32): op(0, 0) [next];
     /// `→ [value]` of slot i of the frame an `eval` unit runs for (a cell's
     /// content when the slot holds a cell).
-    LoadOuter(u32),
+    LoadOuter(i: u32): op(0, 1) [next];
     /// `[v] → [v]` into slot i of the frame an `eval` unit runs for.
-    StoreOuter(u32),
+    StoreOuter(i: u32): op(0, 0) [next];
     /// `→ [upvalue i]` of the closure running in the frame `eval` runs for.
-    LoadOuterUpvalue(u32),
+    LoadOuterUpvalue(i: u32): op(0, 1) [next];
     /// `[v] → [v]`, upvalue i of that closure := v
-    StoreOuterUpvalue(u32),
+    StoreOuterUpvalue(i: u32): op(0, 0) [next];
     /// `[v] → [v]`: a `var` run by `eval`, declared in the scope `eval` was
     /// called from (spec 03 §3.16).
-    DefineEvalVar(Symbol),
+    DefineEvalVar(name: Symbol): op(0, 0) [next];
     /// `→ [value]`: the name in the current namespace chain, then `global`,
     /// `gene`, `genex`; `UndefinedSymbol` when absent. `cache` indexes the
     /// Proto's inline caches.
-    LoadName {
-        name: Symbol,
-        cache: u32,
-    },
+    LoadName { name: Symbol, cache: u32 }: op(0, 1) [next];
     /// `[v] → [v]`: assigns an existing member of the namespace chain.
-    StoreName(Symbol),
+    StoreName(name: Symbol): step(1, 1) [next];
     /// `[v] → [v]`: defines (or replaces) a member of the current namespace.
-    DefineMember(Symbol),
+    DefineMember(name: Symbol): step(1, 1) [next];
     /// `[obj] → [obj.name]` (map key, gene prop, member, instance prop).
-    GetMember(Symbol),
+    GetMember(name: Symbol): step(1, 1) [next];
     /// `[coll] → [coll[i]]`, negative from the end, nil when out of range.
-    GetChild(i32),
+    GetChild(i: i32): step(1, 1) [next];
     /// `[obj key default] → [value or default]` (the `./` selector).
-    Select,
+    Select: step(3, 1) [next];
     /// `[obj v] → [v]`
-    SetMember(Symbol),
+    SetMember(name: Symbol): step(2, 1) [next];
     /// `[coll v] → [v]`
-    SetChild(i32),
+    SetChild(i: i32): step(2, 1) [next];
     /// `[obj key v] → [v]`
-    SetKey,
+    SetKey: step(3, 1) [next];
     /// `[a b] → [a + b]`, and so on for the binary operators below.
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Pow,
+    Add: op(2, 1) [next];
+    Sub: op(2, 1) [next];
+    Mul: op(2, 1) [next];
+    Div: op(2, 1) [next];
+    Mod: op(2, 1) [next];
+    Pow: op(2, 1) [next];
     /// `[a b] → [a // b]` (floor division).
-    FloorDiv,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+    FloorDiv: op(2, 1) [next];
+    Eq: op(2, 1) [next];
+    Ne: op(2, 1) [next];
+    Lt: op(2, 1) [next];
+    Le: op(2, 1) [next];
+    Gt: op(2, 1) [next];
+    Ge: op(2, 1) [next];
     /// `[a] → [-a]`
-    Neg,
+    Neg: step(1, 1) [next];
     /// `[a] → [!a]`
-    Not,
+    Not: op(1, 1) [next];
     /// `[a] → [a + i]`
-    AddInt(i32),
+    AddInt(i: i32): op(1, 1) [next];
     /// `[a] → [a - i]`
-    SubInt(i32),
+    SubInt(i: i32): op(1, 1) [next];
     /// `[a] → [a < i]`
-    LtInt(i32),
-    Jump(u32),
+    LtInt(i: i32): op(1, 1) [next];
+    Jump(t: u32): op(0, 0) [jump t];
     /// `[c] →`, jump when c is falsy.
-    JumpIfFalse(u32),
+    JumpIfFalse(t: u32): op(1, 0) [branch t];
     /// `[c] →`, jump when c is truthy.
-    JumpIfTrue(u32),
+    JumpIfTrue(t: u32): op(1, 0) [branch t];
     /// `[c] → [c]` and jump when c is falsy, else `[c] →` (for `&&`).
-    JumpIfFalseKeep(u32),
+    JumpIfFalseKeep(t: u32): op(1, 0) [keep t];
     /// `[c] → [c]` and jump when c is truthy, else `[c] →` (for `||`).
-    JumpIfTrueKeep(u32),
+    JumpIfTrueKeep(t: u32): op(1, 0) [keep t];
     /// Jump when the slot (or its cell) holds a bound value, i.e. not the
     /// "missing argument" marker; used to skip default-value code.
-    JumpIfBound {
-        slot: u32,
-        target: u32,
-    },
+    JumpIfBound { slot: u32, target: u32 }: op(0, 0) [keep target];
     /// `[e1 .. en] → [array]`; explode values are spliced.
-    MakeArray(u32),
+    MakeArray(n: u32): step(n, 1) [next];
     /// `[e1 .. en] → [set]`
-    MakeSet(u32),
+    MakeSet(n: u32): step(n, 1) [next];
     /// `[v1 .. vn] → [map]` with keys `key_lists[keys]`.
-    MakeMap {
-        keys: u32,
-    },
+    MakeMap { keys: u32 }: step(klen(keys), 1) [next];
     /// `[type p1 .. pn c1 .. cm] → [gene]`, prop keys `key_lists[keys]`.
-    MakeGene {
-        keys: u32,
-        children: u32,
-    },
+    MakeGene { keys: u32, children: u32 }: step(1 + klen(keys) + children, 1) [next];
     /// `[start end step] → [range]`
-    MakeRange,
+    MakeRange: step(3, 1) [next];
     /// `[coll] → [explode]` (spread marker)
-    Spread,
+    Spread: step(1, 1) [next];
     /// `[v1 .. vn] → [string]`: concatenated display forms.
-    Concat(u32),
+    Concat(n: u32): step(n, 1) [next];
     /// `[v] → [v']`: `$render` of a template.
-    Render,
+    Render: step(1, 1) [next];
     /// `→ [closure]` of `protos[i]`.
-    Closure(u32),
+    Closure(i: u32): op(0, 1) [next];
     /// `[callee a1 .. an] → [result]`
-    Call(u32),
+    Call(n: u32): op(n + 1, 1) [next];
     /// `[callee p1 .. pk a1 .. an] → [result]`, prop keys `key_lists[keys]`.
-    CallNamed {
-        keys: u32,
-        args: u32,
-    },
+    CallNamed { keys: u32, args: u32 }: step(1 + klen(keys) + args, 1) [next];
     /// A self tail call: rebinds the running frame's parameters.
-    TailCall(u32),
+    TailCall(n: u32): op(n + 1, 1) [end];
     /// `[recv a1 .. an] → [result]`
-    CallMethod {
-        name: Symbol,
-        args: u32,
-    },
+    CallMethod { name: Symbol, args: u32 }: step(1 + args, 1) [next];
     /// `[recv p1 .. pk a1 .. an] → [result]`
-    CallMethodNamed {
-        name: Symbol,
-        keys: u32,
-        args: u32,
-    },
+    CallMethodNamed { name: Symbol, keys: u32, args: u32 }:
+        step(1 + klen(keys) + args, 1) [next];
     /// `[self a1 .. an] → [result]`: the parent class's method `name`.
-    CallSuper {
-        name: Symbol,
-        args: u32,
-    },
+    CallSuper { name: Symbol, args: u32 }: step(1 + args, 1) [next];
     /// `[self f a1 .. an] → [result]`: calls `f` with `self` bound to the
     /// value below it (`$with`, `$tap`, `(obj . f args)`); when `f` is a
     /// string or symbol, calls the method of that name on self instead
     /// (`(obj . "m" args)`).
-    CallWithSelf(u32),
+    CallWithSelf(n: u32): step(2 + n, 1) [next];
     /// `→ [args]`: the arguments of the running call as a gene (`$args`).
-    LoadArgs,
-    /// `[callee] →` jump when the callee is a macro (its arguments are then
-    /// pushed as data by the code at `target`).
-    JumpIfMacro(u32),
+    LoadArgs: op(0, 1) [next];
+    /// `[callee] → [callee]`, jump when the callee is a macro (its
+    /// arguments are then pushed as data by the code at the target).
+    JumpIfMacro(t: u32): op(0, 0) [keep t];
     /// `[macro a1 .. an] → [result]`: call with unevaluated arguments and
     /// the caller's frame recorded for `$caller_eval`.
-    CallMacro(u32),
+    CallMacro(n: u32): op(n + 1, 1) [next];
     /// `[v] →` return v.
-    Return,
+    Return: op(1, 0) [end];
     /// `[coll] →`, iteration state into slots `slot` (collection) and
     /// `slot + 1` (position).
-    IterInit(u32),
+    IterInit(slot: u32): op(1, 0) [next];
     /// `→ [element]`, or jump to `exit` when done.
-    IterNext {
-        slot: u32,
-        exit: u32,
-    },
+    IterNext { slot: u32, exit: u32 }: op(0, 1) [keep exit];
     /// `→ [key-or-index element]`, or jump to `exit` when done.
-    IterNext2 {
-        slot: u32,
-        exit: u32,
-    },
+    IterNext2 { slot: u32, exit: u32 }: op(0, 2) [keep exit];
     /// `[v] →` throw v.
-    Throw,
+    Throw: op(1, 0) [end];
     /// `[path] → [namespace]`: loads (once) and runs the module at `path`,
     /// resolved against the importing file's directory, then the working
     /// directory.
-    ImportModule,
+    ImportModule: step(1, 1) [next];
     /// `[ns] → [ns.name]`, raising `ImportError` when there is no such member.
-    ImportMember(Symbol),
+    ImportMember(name: Symbol): step(1, 1) [next];
     /// `[v class] → [bool]` instance-of for catch clauses.
-    IsA,
+    IsA: step(2, 1) [next];
     /// `[v pattern] → [bool]` a `case` clause: class ⇒ instance-of, array ⇒
     /// membership, range ⇒ within, otherwise `==`.
-    CaseMatch,
+    CaseMatch: step(2, 1) [next];
     /// Raises an error of `kind` with message `consts[message]`.
-    Raise {
-        kind: crate::ErrorKind,
-        message: u32,
-    },
-    /// `[v pattern-target] →` binds `patterns[i]` (for `match`).
-    Match(u32),
+    Raise { kind: crate::ErrorKind, message: u32 }: step(0, 1) [next];
+    /// `[v] →` binds v to `patterns[i]` (for `match`).
+    Match(i: u32): op(1, 0) [next];
     /// `→ [ns]` a new namespace member of the current namespace.
-    MakeNamespace(Symbol),
+    MakeNamespace(name: Symbol): step(0, 1) [next];
     /// `[parent] → [class]` (parent nil when none)
-    MakeClass(Symbol),
+    MakeClass(name: Symbol): step(1, 1) [next];
     /// `[target] → [target]`: runs `protos[i]` with self and the current
     /// namespace bound to target (namespace and class bodies).
-    RunBody(u32),
+    RunBody(i: u32): op(1, 1) [next];
     /// `[class fn] → [class]`
-    DefineMethod(Symbol),
+    DefineMethod(name: Symbol): step(2, 1) [next];
     /// `[class a1 .. an] → [instance]`
-    New(u32),
+    New(args: u32): step(1 + args, 1) [next];
     /// `[class p1 .. pk a1 .. an] → [instance]`
-    NewNamed {
-        keys: u32,
-        args: u32,
-    },
+    NewNamed { keys: u32, args: u32 }: step(1 + klen(keys) + args, 1) [next];
     /// `[v] → [future]`: wraps a value, or `[exception] → [failed future]`.
-    MakeFuture {
-        failed: bool,
-    },
+    MakeFuture { failed: bool }: step(1, 1) [next];
     /// `[f1 .. fn] → [value or array]`
-    Await(u32),
+    Await(n: u32): step(n, 1) [next];
     /// `[code] → [result]`: evaluates data as code in this frame.
-    Eval,
+    Eval: op(1, 1) [next];
     /// `[code] → [result]`: evaluates data in the calling macro's caller.
-    CallerEval,
+    CallerEval: op(1, 1) [next];
     /// `→ [{^file ^line}]`: where the running macro was called
     /// (`$caller_location`).
-    CallerLocation,
-    /// `[name] → [enum]` and `[enum name value] → [enum]`.
-    MakeEnum(Symbol),
-    EnumAddMember {
-        name: Symbol,
-        value: i64,
-    },
+    CallerLocation: op(0, 1) [next];
+    /// `→ [enum]` a new enum named `name`.
+    MakeEnum(name: Symbol): step(0, 1) [next];
+    /// `[enum] → [enum]` with member `name` = `value` added.
+    EnumAddMember { name: Symbol, value: i64 }: step(1, 1) [next];
 }
 
 impl Instr {
@@ -507,57 +609,4 @@ pub fn step_pops(proto: &Proto, instr: &Instr) -> Option<u32> {
 /// The length of key list `k` (0 for a missing one).
 pub fn key_count(key_lists: &[Box<[Symbol]>], k: u32) -> u32 {
     key_lists.get(k as usize).map_or(0, |l| l.len() as u32)
-}
-
-/// [`step_pops`] with the key-list lengths given by `keys`.
-fn step_pops_with(instr: &Instr, keys: &dyn Fn(u32) -> u32) -> Option<u32> {
-    use Instr::*;
-    Some(match *instr {
-        GetMember(_) | GetChild(_) | Spread | Neg | StoreName(_) | DefineMember(_) => 1,
-        MakeFuture { .. } | ImportModule | ImportMember(_) | MakeClass(_) => 1,
-        EnumAddMember { .. } | Render => 1,
-        SetMember(_) | SetChild(_) | IsA | CaseMatch | DefineMethod(_) => 2,
-        Select | SetKey | MakeRange => 3,
-        MakeArray(n) | MakeSet(n) | Concat(n) | Await(n) => n,
-        MakeMap { keys: k } => keys(k),
-        MakeGene { keys: k, children } => 1 + keys(k) + children,
-        CallMethod { args, .. } | CallSuper { args, .. } | New(args) => 1 + args,
-        CallNamed { keys: k, args } | NewNamed { keys: k, args } => 1 + keys(k) + args,
-        CallMethodNamed { keys: k, args, .. } => 1 + keys(k) + args,
-        CallWithSelf(n) => 2 + n,
-        MakeNamespace(_) | MakeEnum(_) | Raise { .. } => 0,
-        _ => return None,
-    })
-}
-
-/// The operands `instr` pops and the values it pushes when execution falls
-/// through it (a conditional jump counts as not taken; `Return`, `Throw`
-/// and `TailCall` end the path). `keys(k)` is the length of key list `k`.
-/// The compiler tracks the operand-stack depth with it and the native
-/// backend rebuilds the depth at every pc with it.
-pub fn stack_effect(instr: &Instr, keys: &dyn Fn(u32) -> u32) -> (u32, u32) {
-    use Instr::*;
-    if let Some(pops) = step_pops_with(instr, keys) {
-        return (pops, 1);
-    }
-    match *instr {
-        Nil | True | False | Placeholder | SelfValue | Int(_) | Const(_) | Dup => (0, 1),
-        LoadLocal(_) | LoadCell(_) | LoadUpvalue(_) | LoadName { .. } | Closure(_) => (0, 1),
-        LoadOuter(_) | LoadOuterUpvalue(_) | LoadArgs | CallerLocation => (0, 1),
-        StoreLocal(_) | DeclareLocal(_) | StoreCell(_) | DeclareCell(_) | StoreUpvalue(_) => (0, 0),
-        StoreOuter(_) | StoreOuterUpvalue(_) | DefineEvalVar(_) => (0, 0),
-        Pop => (1, 0),
-        PopN(n) => (n, 0),
-        Slide(n) => (n + 1, 1),
-        Add | Sub | Mul | Div | Mod | Pow | FloorDiv | Eq | Ne | Lt | Le | Gt | Ge => (2, 1),
-        Not | AddInt(_) | SubInt(_) | LtInt(_) | Eval | CallerEval | RunBody(_) => (1, 1),
-        Jump(_) | JumpIfMacro(_) | JumpIfBound { .. } => (0, 0),
-        JumpIfFalse(_) | JumpIfTrue(_) | JumpIfFalseKeep(_) | JumpIfTrueKeep(_) => (1, 0),
-        Call(n) | TailCall(n) | CallMacro(n) => (n + 1, 1),
-        Return | Throw | IterInit(_) | Match(_) => (1, 0),
-        IterNext { .. } => (0, 1),
-        IterNext2 { .. } => (0, 2),
-        // The step instructions, answered above.
-        _ => (0, 1),
-    }
 }

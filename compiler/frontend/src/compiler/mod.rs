@@ -462,18 +462,7 @@ impl Compiler {
 
     fn patch(&mut self, at: usize, target: u32) {
         let f = self.f();
-        f.code[at] = match f.code[at] {
-            Instr::Jump(_) => Instr::Jump(target),
-            Instr::JumpIfFalse(_) => Instr::JumpIfFalse(target),
-            Instr::JumpIfTrue(_) => Instr::JumpIfTrue(target),
-            Instr::JumpIfFalseKeep(_) => Instr::JumpIfFalseKeep(target),
-            Instr::JumpIfTrueKeep(_) => Instr::JumpIfTrueKeep(target),
-            Instr::JumpIfMacro(_) => Instr::JumpIfMacro(target),
-            Instr::JumpIfBound { slot, .. } => Instr::JumpIfBound { slot, target },
-            Instr::IterNext { slot, .. } => Instr::IterNext { slot, exit: target },
-            Instr::IterNext2 { slot, .. } => Instr::IterNext2 { slot, exit: target },
-            other => other,
-        };
+        f.code[at] = f.code[at].with_jump_target(target);
     }
 
     fn constant(&mut self, v: Value) -> u32 {
