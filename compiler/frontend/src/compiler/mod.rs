@@ -14,6 +14,7 @@
 mod control;
 mod define;
 mod expr;
+mod special;
 
 use gene_core::bytecode::{
     key_count, stack_effect, Capture, Handler, Instr, LocalName, NameCache, Pattern, Proto,
