@@ -11,9 +11,11 @@
 //! [`control`] (conditionals, loops, exceptions), [`define`] (functions,
 //! patterns, namespaces, classes).
 
+mod classes;
 mod control;
 mod define;
 mod expr;
+mod modules;
 mod special;
 
 use gene_core::bytecode::{
