@@ -30,7 +30,8 @@ fn split_until(forms: &[Form], stop: impl Fn(&Form) -> bool) -> (&[Form], &[Form
 }
 
 impl Compiler {
-    /// Compiles special form `head`; returns false when `head` is not one.
+    /// Compiles special form `head`; returns false when `head` is not one
+    /// (not listed as a form in `special::SPECIAL_WORDS`).
     pub(super) fn compile_special(
         &mut self,
         head: &str,
@@ -39,6 +40,9 @@ impl Compiler {
         span: Span,
         tail: bool,
     ) -> CResult<bool> {
+        if !super::special::is_special_form(head) {
+            return Ok(false);
+        }
         match head {
             "do" => self.compile_scoped_body(children, span, tail)?,
             "void" => {

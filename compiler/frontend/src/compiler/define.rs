@@ -1,6 +1,7 @@
 //! Definitions and binding forms: `var`, `fn`/`fnx`/`fnxx`/`macro`/blocks,
-//! parameter lists and `match` patterns, `ns`, `class` and methods, `new`,
-//! `super`, `enum`, and the data forms (`$render`, `eval`, interpolation).
+//! parameter lists and `match` patterns, `new`, and the data forms
+//! (`$render`, `eval`, interpolation); `classes.rs` holds `ns`, `class`,
+//! methods, `super` and `enum`, `modules.rs` holds `import`.
 
 use super::{CResult, CompileError, Compiler, FnState};
 use crate::quote::form_to_value;
@@ -555,7 +556,7 @@ impl Compiler {
 
     /// Defines `[v]` under `name` (a plain name or a path) in the current
     /// namespace: `[v] → [v]`.
-    fn define_named(
+    pub(super) fn define_named(
         &mut self,
         name: &Form,
         span: Span,
@@ -578,7 +579,12 @@ impl Compiler {
     }
 
     /// Runs `body` as a namespace or class body: `[target] → [target]`.
-    fn compile_body_proto(&mut self, name: Symbol, body: &[Form], span: Span) -> CResult<()> {
+    pub(super) fn compile_body_proto(
+        &mut self,
+        name: Symbol,
+        body: &[Form],
+        span: Span,
+    ) -> CResult<()> {
         let file = self.fr().file;
         let mut state = FnState::new(ProtoKind::Body, name, file);
         state.sees_outer = false;
@@ -593,280 +599,6 @@ impl Compiler {
         f.protos.push(proto);
         let index = (f.protos.len() - 1) as u32;
         self.emit(Instr::RunBody(index), span);
-        Ok(())
-    }
-
-    fn compile_ns(&mut self, children: &[Form], span: Span) -> CResult<()> {
-        let Some((name, body)) = children.split_first() else {
-            return Err(CompileError::new(
-                span,
-                "`ns` needs a name: (ns name body...)",
-            ));
-        };
-        self.define_named(name, span, |c, sym| {
-            c.emit(Instr::MakeNamespace(sym), span);
-            Ok(())
-        })?;
-        let sym = name_symbol(name);
-        self.compile_body_proto(sym, body, span)
-    }
-
-    fn compile_class(&mut self, children: &[Form], span: Span) -> CResult<()> {
-        let Some((name, rest)) = children.split_first() else {
-            return Err(CompileError::new(
-                span,
-                "`class` needs a name: (class Name body...)",
-            ));
-        };
-        let (parent, body) = match rest {
-            [lt, parent, body @ ..] if lt.is_symbol("<") => (Some(parent), body),
-            body => (None, body),
-        };
-        self.define_named(name, span, |c, sym| {
-            match parent {
-                Some(p) => c.compile_expr(p, false)?,
-                None => {
-                    c.emit(Instr::Nil, span);
-                }
-            }
-            c.emit(Instr::MakeClass(sym), span);
-            Ok(())
-        })?;
-        let sym = name_symbol(name);
-        self.compile_body_proto(sym, body, span)
-    }
-
-    /// `(.fn name params body...)`, `(.ctor params body...)`, `(.macro ...)`
-    /// inside a class body (self is the class).
-    fn compile_method_def(&mut self, head: &str, children: &[Form], span: Span) -> CResult<()> {
-        let (name, params, body) = if head == ".ctor" {
-            let Some((params, body)) = children.split_first() else {
-                return Err(CompileError::new(span, "expected (.ctor [params] body...)"));
-            };
-            ("ctor".to_string(), params, body)
-        } else {
-            let [name, params, body @ ..] = children else {
-                return Err(CompileError::new(
-                    span,
-                    format!("expected ({head} name [params] body...)"),
-                ));
-            };
-            let name = match &name.kind {
-                FormKind::Symbol(s) | FormKind::Str(s) => s.clone(),
-                _ => return Err(CompileError::new(name.span, "a method name must be a name")),
-            };
-            (name, params, body)
-        };
-        let sym = Symbol::intern(&name);
-        self.emit(Instr::SelfValue, span);
-        let flavor = if head == ".macro" {
-            FnFlavor::Macro
-        } else {
-            FnFlavor::Function
-        };
-        self.compile_closure(
-            FnSpec {
-                kind: if flavor == FnFlavor::Macro {
-                    ProtoKind::Macro
-                } else {
-                    ProtoKind::Method
-                },
-                name: sym,
-                params: Some(params),
-                body,
-                self_name: None,
-                is_async: false,
-                sees_outer: true,
-            },
-            span,
-        )?;
-        self.emit(Instr::DefineMethod(sym), span);
-        Ok(())
-    }
-
-    fn compile_super(&mut self, children: &[Form], span: Span) -> CResult<()> {
-        let (name, args) = match children.split_first() {
-            Some((first, rest))
-                if first
-                    .as_symbol()
-                    .is_some_and(|s| s.starts_with('.') && s.len() > 1) =>
-            {
-                let s = first.as_symbol().unwrap_or_default();
-                (Symbol::intern(&s[1..]), rest)
-            }
-            _ => {
-                let current = self
-                    .fns
-                    .iter()
-                    .rev()
-                    .find(|f| f.kind == ProtoKind::Method)
-                    .map(|f| f.name);
-                match current {
-                    Some(name) => (name, children),
-                    None => {
-                        return Err(CompileError::new(
-                            span,
-                            "`super` is only meaningful inside a method",
-                        ))
-                    }
-                }
-            }
-        };
-        self.emit(Instr::SelfValue, span);
-        let n = self.compile_items(args)?;
-        self.emit(Instr::CallSuper { name, args: n }, span);
-        Ok(())
-    }
-
-    fn compile_enum(
-        &mut self,
-        props: &[(String, Form)],
-        children: &[Form],
-        span: Span,
-    ) -> CResult<()> {
-        let Some((name, members)) = children.split_first() else {
-            return Err(CompileError::new(
-                span,
-                "`enum` needs a name: (enum Color red green)",
-            ));
-        };
-        let listed;
-        let members: &[Form] = match props.iter().find(|(k, _)| k == "values") {
-            Some((
-                _,
-                Form {
-                    kind: FormKind::Array(items),
-                    ..
-                },
-            )) => {
-                listed = items.clone();
-                &listed
-            }
-            _ => members,
-        };
-        self.define_named(name, span, |c, sym| {
-            c.emit(Instr::MakeEnum(sym), span);
-            let mut next = 0i64;
-            let mut i = 0;
-            while i < members.len() {
-                let m = &members[i];
-                let Some(member) = m.as_symbol() else {
-                    return Err(CompileError::new(m.span, "enum members must be names"));
-                };
-                if members.get(i + 1).is_some_and(|f| f.is_symbol("=")) {
-                    match members.get(i + 2).map(|f| &f.kind) {
-                        Some(FormKind::Int(v)) => next = *v,
-                        _ => {
-                            return Err(CompileError::new(
-                                m.span,
-                                "explicit enum values must be int literals",
-                            ))
-                        }
-                    }
-                    i += 2;
-                }
-                c.emit(
-                    Instr::EnumAddMember {
-                        name: Symbol::intern(member),
-                        value: next,
-                    },
-                    m.span,
-                );
-                next += 1;
-                i += 1;
-            }
-            Ok(())
-        })
-    }
-
-    /// `(import a b:alias n/f n/[x y:z] from "path")` (or `from` first):
-    /// loads the module and defines the named members in the current
-    /// namespace. Evaluates to nil.
-    fn compile_import(
-        &mut self,
-        props: &[(String, Form)],
-        children: &[Form],
-        span: Span,
-    ) -> CResult<()> {
-        let from = children
-            .iter()
-            .position(|f| f.is_symbol("from"))
-            .ok_or_else(|| {
-                CompileError::new(span, "`import` needs a module: (import a b from \"path\")")
-            })?;
-        let Some(Form {
-            kind: FormKind::Str(path),
-            ..
-        }) = children.get(from + 1)
-        else {
-            return Err(CompileError::new(
-                span,
-                "`from` must be followed by the module path as a string",
-            ));
-        };
-        let mut specs: Vec<&Form> = children[..from].iter().collect();
-        specs.extend(children[from + 2..].iter());
-        // Each import: the member path inside the module and the local name.
-        let mut imports: Vec<(Vec<String>, String)> = Vec::new();
-        let mut i = 0;
-        while i < specs.len() {
-            let spec = specs[i];
-            i += 1;
-            let parts: Vec<String> = match &spec.kind {
-                FormKind::Symbol(s) => vec![s.clone()],
-                FormKind::ComplexSymbol(p) => p.clone(),
-                _ => return Err(CompileError::new(spec.span, "expected a name to import")),
-            };
-            if parts.last().is_some_and(|p| p.is_empty()) {
-                // `n/[a b:c]`: several members of a nested namespace
-                let prefix = &parts[..parts.len() - 1];
-                let Some(Form {
-                    kind: FormKind::Array(items),
-                    ..
-                }) = specs.get(i)
-                else {
-                    return Err(CompileError::new(
-                        spec.span,
-                        "expected [names] after a trailing /",
-                    ));
-                };
-                i += 1;
-                for item in items {
-                    let name = item
-                        .as_symbol()
-                        .ok_or_else(|| CompileError::new(item.span, "expected a name"))?;
-                    let mut path = prefix.to_vec();
-                    path.push(name.to_string());
-                    imports.push(split_alias(path));
-                }
-            } else {
-                imports.push(split_alias(parts));
-            }
-        }
-        if has_flag(props, "native") {
-            // A native extension (spec 05 §5.7): `gene/load_extension`
-            // loads the library, relative to this file, and returns its
-            // namespace.
-            self.emit_load_name("gene", span);
-            self.emit(Instr::GetMember(Symbol::intern("load_extension")), span);
-            self.emit_const(gene_core::heap::string(path.as_str()), span);
-            let file = self.fr().file;
-            self.emit_const(gene_core::heap::string(file), span);
-            self.emit(Instr::Call(2), span);
-        } else {
-            self.emit_const(gene_core::heap::string(path.as_str()), span);
-            self.emit(Instr::ImportModule, span);
-        }
-        for (path, alias) in imports {
-            self.emit(Instr::Dup, span);
-            for part in &path {
-                self.emit(Instr::ImportMember(Symbol::intern(part)), span);
-            }
-            self.emit(Instr::DefineMember(Symbol::intern(&alias)), span);
-            self.emit(Instr::Pop, span);
-        }
-        self.emit(Instr::Pop, span);
-        self.emit(Instr::Nil, span);
         Ok(())
     }
 
@@ -990,7 +722,7 @@ fn selector_key_form(text: &str, span: Span) -> Form {
 }
 
 /// Splits `name:alias` off the last part of an import path.
-fn split_alias(mut path: Vec<String>) -> (Vec<String>, String) {
+pub(super) fn split_alias(mut path: Vec<String>) -> (Vec<String>, String) {
     let last = path.pop().unwrap_or_default();
     let (name, alias) = match last.split_once(':') {
         Some((name, alias)) if !alias.is_empty() => (name.to_string(), alias.to_string()),
@@ -1000,13 +732,13 @@ fn split_alias(mut path: Vec<String>) -> (Vec<String>, String) {
     (path, alias)
 }
 
-fn has_flag(props: &[(String, Form)], key: &str) -> bool {
+pub(super) fn has_flag(props: &[(String, Form)], key: &str) -> bool {
     props
         .iter()
         .any(|(k, v)| k == key && matches!(v.kind, FormKind::Bool(true)))
 }
 
-fn name_symbol(name: &Form) -> Symbol {
+pub(super) fn name_symbol(name: &Form) -> Symbol {
     match &name.kind {
         FormKind::Symbol(s) | FormKind::Str(s) => Symbol::intern(s),
         FormKind::ComplexSymbol(parts) => Symbol::intern(parts.last().map_or("", |s| s.as_str())),

@@ -7,56 +7,6 @@ use gene_core::bytecode::Instr;
 use gene_core::{heap, ErrorKind, Symbol, Value};
 use gene_reader::{Form, FormKind, Span};
 
-/// Words that make a gene a special form, so it is never read as infix.
-const SPECIAL_WORDS: &[&str] = &[
-    "do",
-    "if",
-    "var",
-    "loop",
-    "while",
-    "repeat",
-    "for",
-    "enum",
-    "break",
-    "continue",
-    "fn",
-    "fnx",
-    "fnxx",
-    "macro",
-    "->",
-    "compile",
-    "return",
-    "try",
-    "throw",
-    "ns",
-    "class",
-    "new",
-    "super",
-    "match",
-    "range",
-    "...",
-    "async",
-    "await",
-    "void",
-    "eval",
-    "import",
-    "@",
-    "case",
-    "$with",
-    "$tap",
-    "$parse",
-    "$caller_eval",
-    "$caller_location",
-    "$set",
-    "$render",
-    "$emit",
-    ".fn",
-    ".ctor",
-    ".macro",
-    "quote",
-    "not",
-];
-
 const ASSIGN_OPS: &[&str] = &["=", "+=", "-=", "*=", "/=", "%=", "**=", "&&=", "||="];
 
 /// Binary operators usable in infix position, with their precedence.
@@ -548,7 +498,7 @@ impl Compiler {
         if (quoted_head && first.and_then(is_method_symbol).is_none()) || head_sym == Some("_") {
             return self.compile_data_gene(head, props, children, span);
         }
-        let special = head_sym.is_some_and(|h| SPECIAL_WORDS.contains(&h));
+        let special = head_sym.is_some_and(super::special::never_infix);
         if let Some(op) = first_sym {
             // 5. infix
             if !special && (infix_precedence(op).is_some() || op == "./") {

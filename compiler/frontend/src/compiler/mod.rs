@@ -11,9 +11,12 @@
 //! [`control`] (conditionals, loops, exceptions), [`define`] (functions,
 //! patterns, namespaces, classes).
 
+mod classes;
 mod control;
 mod define;
 mod expr;
+mod modules;
+mod special;
 
 use gene_core::bytecode::{
     key_count, stack_effect, Capture, Handler, Instr, LocalName, NameCache, Pattern, Proto,
