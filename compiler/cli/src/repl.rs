@@ -26,6 +26,10 @@ pub fn run() -> ExitCode {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
+    // Ctrl-C while an input runs (the terminal is not in raw mode then)
+    // interrupts it at the VM's next safepoint; at the prompt rustyline
+    // reads it as a key instead.
+    let _ = ctrlc::set_handler(gene_vm::collect::request_interrupt);
     let mut vm = Vm::new(VmOptions::default());
     vm.session_slots = Some(Vec::new());
     let mut session = Session::new("<repl>");
@@ -59,17 +63,25 @@ pub fn run() -> ExitCode {
             }
         };
         let _ = editor.add_history_entry(pending.trim_end());
+        // Saved now, not at exit: a killed session keeps its history.
+        if let Some(h) = &history {
+            let _ = editor.save_history(h);
+        }
         let text = std::mem::take(&mut pending);
         if forms.is_empty() {
             continue;
         }
         match session.compile(&forms) {
-            Ok(proto) => match vm.run_session_unit(proto) {
-                Ok(v) => vm.write_out(&format!("{}\n", gene_core::print::repr(v))),
-                Err(thrown) => {
-                    report_uncaught(&vm, thrown);
+            Ok(proto) => {
+                gene_vm::collect::clear_interrupt();
+                let result = vm.run_session_unit(proto);
+                match result {
+                    Ok(v) => vm.write_out(&format!("{}\n", gene_core::print::repr(v))),
+                    Err(thrown) => {
+                        report_uncaught(&vm, thrown);
+                    }
                 }
-            },
+            }
             Err(e) => eprintln!("{}", render_diagnostic("<repl>", &text, e.span, &e.message)),
         }
         vm.flush();

@@ -7,7 +7,24 @@
 //! (interpreter locals, native frames).
 
 use crate::vm::Vm;
-use gene_core::{gc, Proto, Value};
+use gene_core::{gc, ErrorKind, Proto, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the REPL's SIGINT handler. It also raises the collector's
+/// request flag, so the interpreter's existing polls (loop back edges,
+/// calls) see it at no extra cost in the hot loop.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks the running evaluation to stop at its next safepoint.
+pub fn request_interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+    gc::gene_gc_requested.store(1, Ordering::Relaxed);
+}
+
+/// Forgets a pending interrupt (the REPL calls it before each input).
+pub fn clear_interrupt() {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+}
 
 impl Vm {
     /// Collects when a collection is due and this is a safepoint.
@@ -16,6 +33,18 @@ impl Vm {
         if gc::requested() && self.native_depth == 0 {
             self.collect_garbage();
         }
+    }
+
+    /// At a safepoint: the exception to throw when an interrupt is
+    /// pending. The flag stays set until the REPL clears it, so a `catch`
+    /// that swallows it is interrupted again at its next poll.
+    #[inline(never)]
+    pub fn check_interrupt(&self) -> Result<(), Value> {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            gc::gene_gc_requested.store(1, Ordering::Relaxed);
+            return Err(self.error(ErrorKind::ControlFlowError, "interrupted"));
+        }
+        Ok(())
     }
 
     /// Runs a collection now.

@@ -451,6 +451,7 @@ impl Vm {
                 Instr::Jump(t) => {
                     if (t as usize) < pc && gene_core::gc::requested() {
                         save_pc!();
+                        tri!(self.check_interrupt());
                         self.safepoint();
                     }
                     pc = t as usize;
@@ -507,6 +508,7 @@ impl Vm {
                     }
                     save_pc!();
                     if gene_core::gc::requested() {
+                        tri!(self.check_interrupt());
                         self.safepoint();
                     }
                     let callee = self.stack[self.stack.len() - n as usize - 1];
